@@ -1,0 +1,54 @@
+# Two commands for a new machine: `make book` builds the report, `make test` runs the tests.
+# Both create .venv and install the pinned dependencies (requirements.lock) first.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+
+# Report parameters; empty means the defaults in pyproject.toml [tool.occupation_book].
+SOC ?=
+EDITION ?=
+export SOC EDITION
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: book test bench dev refresh lock clean install
+
+book: $(STAMP)  ## Build the book into book/_build/html (offline, from warehouse/sources.lock)
+	@mkdir -p $(DAGSTER_HOME)
+	$(PY) -m pipeline.build
+
+test: $(STAMP)  ## Run the test suite
+	$(PY) -m pytest
+
+bench: $(STAMP)  ## Benchmarks: full-release OEWS load time and peak memory (writes bench/results/*.json)
+	$(PY) -m bench.run
+
+dev: $(STAMP)  ## Dagster UI on http://127.0.0.1:3000 over the same definitions; Ctrl-C stops it
+	@mkdir -p $(DAGSTER_HOME)
+	exec $(VENV)/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p 3000
+
+refresh: $(STAMP)  ## Fetch every source, store new snapshots, re-pin warehouse/sources.lock
+	$(PY) -m pipeline.refresh
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	rm -f $(VENV)/.installed-*
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+	@# The project itself goes on the path without a build step (an editable install would need setuptools).
+	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'occupation_market_book.pth').write_text('$(CURDIR)\n')"
+	touch $@
+
+lock:  ## Re-resolve requirements.lock from pyproject.toml in a scratch environment
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --disable-pip-version-check ".[test]"
+	(echo "# Exact versions of every package in .venv, so next quarter's rebuild installs the same set."; \
+	 echo "# Regenerate with: make lock  (after changing pyproject.toml)"; \
+	 .venv-lock/bin/pip freeze --exclude occupation-market-book) > requirements.lock
+	rm -rf .venv-lock
+
+clean:  ## Remove built outputs (keeps snapshots and the lock)
+	rm -rf book/_build warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/state

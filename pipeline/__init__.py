@@ -1,0 +1,1 @@
+"""Occupation market book: sources -> snapshots -> DuckDB warehouse -> notebooks -> Jupyter Book."""

@@ -1,0 +1,1 @@
+"""Dagster assets, in flow order: snapshot -> staging -> marts -> report parameters -> notebooks -> book."""

@@ -1,0 +1,78 @@
+"""The book asset: assemble chapters and executed notebooks, then build static HTML with Jupyter Book 1.x."""
+
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from pipeline.assets.notebooks import notebook_asset_keys
+from pipeline.assets.report import load_parameters
+from pipeline.incremental import StepState, fingerprint, hash_files
+from pipeline.resources import WarehouseResource
+from pipeline.settings import PROJECT_ROOT
+
+BOOK_DIR = PROJECT_ROOT / "book"
+STATIC_INPUTS = ["_config.yml", "_toc.yml"]
+
+
+def book_config(params: dict) -> dict:
+    config = yaml.safe_load((BOOK_DIR / "_config.yml").read_text())
+    config["title"] = f"{params['occupation_title']}: US labour market ({params['edition']})"
+    return config
+
+
+def assemble_source(src_dir: Path, params: dict) -> None:
+    """Lay out the Jupyter Book source: committed pages and toc, plus a config titled for the occupation."""
+    for item in BOOK_DIR.iterdir():
+        if item.name.startswith(("_build", ".")) or item.name in ("notebooks", "_config.yml"):
+            continue
+        target = src_dir / item.name
+        if item.is_dir():
+            shutil.copytree(item, target, dirs_exist_ok=True)
+        else:
+            shutil.copy2(item, target)
+    (src_dir / "_config.yml").write_text(yaml.safe_dump(book_config(params), sort_keys=False))
+
+
+def build_html(src_dir: Path, html_dir: Path) -> None:
+    """Build into a scratch directory and swap it in, so a failed build leaves the last good site."""
+    scratch = html_dir.parent / "jb-scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(src_dir), "--path-output", str(scratch), "--keep-going"],
+        capture_output=True, text=True,
+    )
+    built = scratch / "_build" / "html"
+    if result.returncode != 0 or not (built / "index.html").exists():
+        raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    old = html_dir.parent / "html-previous"
+    shutil.rmtree(old, ignore_errors=True)
+    if html_dir.exists():
+        html_dir.rename(old)
+    built.rename(html_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+@dg.asset(deps=notebook_asset_keys(), group_name="book", kinds={"html"})
+def book(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The report as static HTML (Jupyter Book 1.x), readable offline."""
+    p = warehouse.paths()
+    params = load_parameters(p.state_dir)
+    notebooks = [(StepState(p.state_dir, k).load() or {}).get("fingerprint") for k in notebook_asset_keys()]
+    pages = [f for f in BOOK_DIR.rglob("*") if f.is_file() and "_build" not in f.parts and "notebooks" not in f.parts]
+    fp = fingerprint(params, notebooks, hash_files(pages))
+    step = StepState(p.state_dir, "book")
+    if step.is_current(fp) and (p.html_dir / "index.html").exists():
+        context.log.info("The book is up to date; not rebuilt.")
+    else:
+        src = p.build_dir / "src"
+        assemble_source(src, params)
+        build_html(src, p.html_dir)
+        step.save(fp, html=str(p.html_dir))
+    return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"html": str(p.html_dir / "index.html")})

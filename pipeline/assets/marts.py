@@ -1,0 +1,55 @@
+"""Mart assets: one per SQL file in warehouse/sql/marts; each file names its description and dependencies."""
+
+
+import re
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline.incremental import StepState, fingerprint
+from pipeline.resources import WarehouseResource
+from pipeline.settings import paths
+
+HEADER = re.compile(r"^--\s*(description|depends):\s*(.+)$", re.MULTILINE)
+
+
+def parse_sql_header(sql: str) -> tuple[str, list[str]]:
+    fields = dict(HEADER.findall(sql))
+    deps = [d.strip() for d in fields.get("depends", "").split(",") if d.strip()]
+    return fields.get("description", ""), deps
+
+
+def _mart_asset(sql_path: Path) -> dg.AssetsDefinition:
+    name = sql_path.stem
+    sql = sql_path.read_text()
+    description, deps = parse_sql_header(sql)
+
+    @dg.asset(name=name, deps=deps, group_name="marts", kinds={"duckdb"}, description=description)
+    def _mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        p = warehouse.paths()
+        upstream = [StepState(p.state_dir, "stg_oews").load() or {}]
+        fp = fingerprint([u.get("fingerprint") for u in upstream], sql)
+        step = StepState(p.state_dir, name)
+        if step.is_current(fp):
+            context.log.info(f"{name} is up to date; nothing to do.")
+            rows = step.load()["rows"]
+        else:
+            con = warehouse.connect()
+            try:
+                con.execute("BEGIN TRANSACTION")
+                con.execute(sql)
+                rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+            step.save(fp, rows=rows)
+        return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"rows": rows, "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")})
+
+    return _mart
+
+
+def mart_assets() -> list[dg.AssetsDefinition]:
+    return [_mart_asset(path) for path in sorted((paths().sql_dir / "marts").glob("*.sql"))]

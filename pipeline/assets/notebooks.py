@@ -1,0 +1,94 @@
+"""Notebook assets: each MyST notebook in book/notebooks is executed once per build by papermill."""
+
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import jupytext
+import nbformat
+import papermill as pm
+
+from pipeline.assets.report import load_parameters
+from pipeline.incremental import StepState, fingerprint, hash_files
+from pipeline.resources import WarehouseResource
+from pipeline.settings import PROJECT_ROOT, paths
+
+NOTEBOOK_DIR = PROJECT_ROOT / "book" / "notebooks"
+HELPER_DIR = PROJECT_ROOT / "pipeline" / "report"
+
+
+def notebook_sources() -> list[Path]:
+    return sorted(NOTEBOOK_DIR.glob("*.md"))
+
+
+def prepare_notebook(md_path: Path) -> nbformat.NotebookNode:
+    """MyST markdown -> notebook; readers see outputs, not code, and never the parameter cells."""
+    nb = jupytext.read(md_path)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.metadata.setdefault("tags", [])
+        if "parameters" in tags:
+            tags.append("remove-cell")
+        elif "remove-cell" not in tags:
+            tags.append("remove-input")
+    return nb
+
+
+def execute_notebook(md_path: Path, out_path: Path, parameters: dict) -> None:
+    """Execute into a temporary file and move it into place, so a failure never replaces a good page."""
+    nb = prepare_notebook(md_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    # The kernel must be this environment's Python, whatever PATH the caller had.
+    env_bin = str(Path(sys.executable).parent)
+    os.environ["PATH"] = env_bin + os.pathsep + os.environ.get("PATH", "")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / md_path.with_suffix(".ipynb").name
+        nbformat.write(nb, src)
+        executed = Path(tmp) / f"executed-{src.name}"
+        pm.execute_notebook(
+            str(src), str(executed), parameters=parameters, kernel_name="python3", cwd=str(PROJECT_ROOT),
+            progress_bar=False, log_output=False,
+        )
+        done = nbformat.read(executed, as_version=4)
+        for cell in done.cells:
+            if "injected-parameters" in cell.metadata.get("tags", []):
+                cell.metadata["tags"].append("remove-cell")
+        nbformat.write(done, executed)
+        os.replace(executed, out_path)
+
+
+def _notebook_asset(md_path: Path) -> dg.AssetsDefinition:
+    name = f"notebook__{md_path.stem}"
+
+    @dg.asset(name=name, deps=["report_parameters"], group_name="notebooks", kinds={"jupyter"},
+              description=f"Executed notebook for the book page {md_path.name}.")
+    def _notebook(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        p = warehouse.paths()
+        params = load_parameters(p.state_dir)
+        marts = sorted(s.stem for s in (p.sql_dir / "marts").glob("*.sql"))
+        upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint") for m in marts]
+        parameters = {**params, "warehouse_path": str(p.duckdb_path)}
+        fp = fingerprint(md_path.read_text(), hash_files(list(HELPER_DIR.glob("*.py"))), parameters, upstream)
+        out_path = p.build_dir / "src" / "notebooks" / f"{md_path.stem}.ipynb"
+        step = StepState(p.state_dir, name)
+        if step.is_current(fp) and out_path.exists():
+            context.log.info(f"{md_path.name} is up to date; not re-executed.")
+        else:
+            execute_notebook(md_path, out_path, parameters)
+            step.save(fp, output=str(out_path))
+        return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"output": str(out_path)})
+
+    return _notebook
+
+
+def notebook_assets() -> list[dg.AssetsDefinition]:
+    return [_notebook_asset(path) for path in notebook_sources()]
+
+
+def notebook_asset_keys() -> list[str]:
+    return [f"notebook__{path.stem}" for path in notebook_sources()]

@@ -1,0 +1,1 @@
+"""Helpers the book's notebooks share: read-only warehouse access, number formats, static figures."""

