@@ -27,7 +27,7 @@ bench: $(STAMP)  ## Benchmarks: full-release OEWS load time and peak memory (wri
 
 dev: $(STAMP)  ## Dagster UI on http://127.0.0.1:3000 over the same definitions; Ctrl-C stops it
 	@mkdir -p $(DAGSTER_HOME)
-	exec $(VENV)/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p 3000
+	exec $(PY) -m pipeline.dev
 
 refresh: $(STAMP)  ## Fetch every source, store new snapshots, re-pin warehouse/sources.lock
 	$(PY) -m pipeline.refresh

@@ -97,7 +97,7 @@ def snapshot_from_package(store: SnapshotStore) -> list[SnapshotMeta]:
             citation=CITATION,
             package=f"{PACKAGE}=={version}",
             note=(
-                f"SQLite database bundled in {PACKAGE} {version}, which the package built the package from the BLS flat files "
+                f"SQLite database bundled in {PACKAGE} {version}, which the package built from the BLS flat files "
                 f"{BASE_URL} (retrieved by the package on {manifest.get('retrieved')}, "
                 f"release {manifest['release']['description']})."
             ),
