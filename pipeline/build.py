@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 import dagster as dg
@@ -70,7 +71,8 @@ def _explain(result: dg.ExecuteInProcessResult) -> str:
             cause = err.cause or err
             while cause.cause:
                 cause = cause.cause
-            lines.append(f"[{event.step_key}] {cause.cls_name}: {cause.message.strip()}")
+            message = re.sub(r"^[\w.]+: ", "", cause.message.strip())  # drop the repeated "module.Class: "
+            lines.append(f"[{event.step_key}] {cause.cls_name}: {message}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed:

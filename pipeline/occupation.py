@@ -46,6 +46,6 @@ def resolve(soc: str, known: dict[str, str]) -> str:
         return known[soc]
     suggestions = ", ".join(f"{c} ({known[c]})" for c in closest_codes(soc, known))
     raise OccupationError(
-        f"SOC code {soc} is not a detailed occupation in the OEWS release. Closest valid codes: {suggestions}. "
+        f"SOC code {soc} is not an occupation that the OEWS release publishes. Closest valid codes: {suggestions}. "
         "Nothing was built or deleted; run again with one of them, e.g. `make book SOC=29-1122`."
     )

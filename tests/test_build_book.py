@@ -114,3 +114,13 @@ def test_malformed_soc_is_refused_before_anything_runs(built):
     result = run_build(dirs, "--soc", "OT-1")
     assert result.returncode == 2 and "'OT-1' is malformed" in result.stderr
     assert "dagster" not in result.stderr.lower()
+
+
+def test_unknown_soc_on_a_fresh_machine_stops_before_any_notebook(tmp_path):
+    dirs = {"WAREHOUSE_DIR": str(tmp_path / "warehouse"), "BUILD_DIR": str(tmp_path / "build")}
+    result = run_build(dirs, "--soc", "29-1121")
+    assert result.returncode == 2
+    stopped = result.stderr[result.stderr.index("BUILD STOPPED"):]
+    assert "[report_parameters] OccupationError: SOC code 29-1121 is not an occupation" in stopped
+    assert "29-1122 (Occupational Therapists)" in stopped
+    assert not (tmp_path / "build" / "src" / "notebooks").exists()

@@ -245,19 +245,20 @@ def load_flat_data_file(con, path: Path, filename: str) -> None:
         "'footnote_codes': 'VARCHAR'}, strict_mode=true, null_padding=false)"
     )
     # Aggregating doubles is much cheaper than aggregating strings, and only about 3% of values are
-    # unpublished, so their flags travel as a short list per cell instead of 17 string columns.
+    # unpublished, so their flags travel as a short list per cell instead of 17 string columns. The flag is
+    # computed inside a CASE so that only the unpublished rows pay for it.
     values = ",\n".join(f"max(CASE WHEN dt = '{c}' THEN num END) AS v{c}" for c in MEASURES)
+    flag_item = _FLAG_CODE_SQL.format(v="trim(value)", f="footnote_codes")
     try:
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE oews_flat_wide AS
-            SELECT cell_key, {values},
-                   list(dt || ':' || {_FLAG_CODE_SQL.format(v="raw_value", f="footnote_codes")})
-                       FILTER (WHERE num IS NULL) AS flag_list
+            SELECT cell_key, {values}, list(flag_item) FILTER (WHERE flag_item IS NOT NULL) AS flag_list
             FROM (
-                SELECT substr(series_id, 1, 23) AS cell_key, substr(series_id, 24, 2) AS dt,
-                       TRY_CAST(value AS DOUBLE) AS num, trim(value) AS raw_value, footnote_codes
-                FROM {reader}
+                SELECT substr(series_id, 1, 23) AS cell_key, substr(series_id, 24, 2) AS dt, num,
+                       CASE WHEN num IS NULL THEN dt || ':' || {flag_item} END AS flag_item
+                FROM (SELECT series_id, substr(series_id, 24, 2) AS dt, TRY_CAST(value AS DOUBLE) AS num,
+                             value, footnote_codes FROM {reader})
             )
             GROUP BY cell_key
             """
@@ -277,13 +278,8 @@ def load_flat_data_file(con, path: Path, filename: str) -> None:
         f"CAST(list_extract(list_filter(flag_list, lambda x: starts_with(x, '{c}:')), 1)[4:] AS UTINYINT) AS f{c}"
         for c in MEASURES
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE oews_typed_wide AS SELECT cell_key, "
-        f"{', '.join(f'v{c}' for c in MEASURES)}, {flags} FROM oews_flat_wide"
-    )
-    _create_cells(con, "oews_typed_wide")
+    _create_cells(con, f"(SELECT cell_key, {', '.join(f'v{c}' for c in MEASURES)}, {flags} FROM oews_flat_wide)")
     con.execute("DROP TABLE oews_flat_wide")
-    con.execute("DROP TABLE oews_typed_wide")
 
 
 def _check_flat_file_shape(path: Path, filename: str) -> None:
