@@ -49,7 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.resources import ReportParams, default_resources
 
     resources = default_resources() | {"report": ReportParams(soc=args.soc, edition=args.edition)}
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    if os.environ.get("DAGSTER_HOME"):
+        # Runs are recorded there, so `make dev` shows the history of `make book`.
+        os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+        instance = dg.DagsterInstance.get()
+    else:
+        instance = dg.DagsterInstance.ephemeral()
     try:
         result = dg.materialize(
             [*all_assets, *all_checks], resources=resources, instance=instance, raise_on_error=False,

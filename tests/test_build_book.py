@@ -15,7 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_build(env_dirs: dict, *args: str) -> subprocess.CompletedProcess:
-    env = os.environ | env_dirs
+    env = os.environ | {"DAGSTER_HOME": str(Path(env_dirs["WAREHOUSE_DIR"]).parent / "dagster_home")} | env_dirs
     env.pop("SOC", None)
     env.pop("EDITION", None)
     return subprocess.run([sys.executable, "-m", "pipeline.build", *args], cwd=PROJECT_ROOT, env=env,
