@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -113,18 +112,7 @@ class SnapshotStore:
             )
         return path
 
-    def copy_out(self, sha256: str, dest: Path) -> Path:
-        shutil.copyfile(self.verify(sha256), dest)
-        return dest
-
 
 class CorruptSnapshotError(RuntimeError):
     pass
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

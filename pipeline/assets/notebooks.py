@@ -14,7 +14,7 @@ import papermill as pm
 from pipeline.assets.report import load_parameters
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.resources import WarehouseResource
-from pipeline.settings import PROJECT_ROOT, paths
+from pipeline.settings import PROJECT_ROOT
 
 NOTEBOOK_DIR = PROJECT_ROOT / "book" / "notebooks"
 HELPER_DIR = PROJECT_ROOT / "pipeline" / "report"

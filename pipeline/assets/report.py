@@ -1,8 +1,6 @@
 """The report's parameters, checked against the warehouse before any notebook runs."""
 
 
-import json
-
 import dagster as dg
 
 from pipeline.incremental import StepState, fingerprint
@@ -34,7 +32,3 @@ def load_parameters(state_dir) -> dict:
     if not state:
         raise RuntimeError("report_parameters has not been materialised; run the whole build (`make book`).")
     return state["params"]
-
-
-def params_json(params: dict) -> str:
-    return json.dumps(params, sort_keys=True)

@@ -15,7 +15,6 @@ import json
 import shutil
 import sqlite3
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata, resources
 from pathlib import Path
