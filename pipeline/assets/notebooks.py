@@ -45,7 +45,8 @@ def execute_notebook(md_path: Path, out_path: Path, parameters: dict) -> None:
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # The kernel must be this environment's Python, whatever PATH the caller had.
     env_bin = str(Path(sys.executable).parent)
-    os.environ["PATH"] = env_bin + os.pathsep + os.environ.get("PATH", "")
+    if not os.environ.get("PATH", "").startswith(env_bin + os.pathsep):
+        os.environ["PATH"] = env_bin + os.pathsep + os.environ.get("PATH", "")
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / md_path.with_suffix(".ipynb").name
         nbformat.write(nb, src)

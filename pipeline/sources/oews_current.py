@@ -254,7 +254,7 @@ def load_flat_data_file(con, path: Path, filename: str) -> None:
             CREATE OR REPLACE TEMP TABLE oews_flat_wide AS
             SELECT cell_key, {values}, list(flag_item) FILTER (WHERE flag_item IS NOT NULL) AS flag_list
             FROM (
-                SELECT substr(series_id, 1, 23) AS cell_key, substr(series_id, 24, 2) AS dt, num,
+                SELECT substr(series_id, 1, 23) AS cell_key, dt, num,
                        CASE WHEN num IS NULL THEN dt || ':' || {flag_item} END AS flag_item
                 FROM (SELECT series_id, substr(series_id, 24, 2) AS dt, TRY_CAST(value AS DOUBLE) AS num,
                              value, footnote_codes FROM {reader})
