@@ -11,6 +11,9 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha25
 SOC ?=
 EDITION ?=
 export SOC EDITION
+# STRICT=1 (for publishing): a pinned source that cannot be had fails the build instead of being noted.
+STRICT ?=
+export STRICT
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 .PHONY: book test bench dev refresh lock clean install

