@@ -18,7 +18,7 @@ from pipeline.sources import oews_current
 
 def _store_flat_files(store: SnapshotStore, files: dict[str, Path]):
     return [
-        store.put_file(path, source_id="oews_current", filename=name, url=oews_current.BASE_URL + name,
+        store.put_file(path, source_id="oews_current", filename=name, url=oews_current.flat_file_url(name),
                        retrieved_at="2026-11-28T00:00:00+00:00", origin="mirror", relation="reconstructed",
                        license="", citation="")
         for name, path in files.items()

@@ -1,0 +1,239 @@
+"""`make refresh` end to end against a local server: real BLS files, and each fault BLS can throw at us.
+
+Every fault must end with the right outcome, name the source, and leave the lock and the snapshot store
+exactly as they were. Real files are read in place from ../shared/reference-data; the faults are SYNTHETIC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from werkzeug.wrappers import Response
+
+from pipeline.refresh import format_report, run_refresh
+from pipeline.settings import paths
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONTACT = "maintainer@example.org"
+
+
+def _tree(root: Path) -> dict[str, str]:
+    """Every file under root with its SHA-256: the state a failed refresh must leave alone."""
+    if not root.exists():
+        return {}
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _zip_of(xlsx: Path) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.write(xlsx, f"{xlsx.stem}/{xlsx.name}")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, httpserver):
+    """A warehouse and lock in tmp, all official URLs pointing at the local server, fast retries."""
+    lock = tmp_path / "sources.lock"
+    shutil.copy(PROJECT_ROOT / "warehouse" / "sources.lock", lock)
+    base = httpserver.url_for("").rstrip("/")
+    for name, value in {
+        "WAREHOUSE_DIR": str(tmp_path / "warehouse"), "SOURCES_LOCK": str(lock),
+        "BLS_WWW_URL": base, "BLS_DOWNLOAD_URL": base, "BLS_API_URL": base + "/publicAPI/v2/timeseries/data/",
+        "FTC_WWW_URL": base, "BLS_CONTACT": CONTACT, "HTTP_ATTEMPTS": "3", "HTTP_BACKOFF_S": "0.01",
+        "HTTP_TIMEOUT_S": "1", "OEWS_HISTORY_FIRST_YEAR": "2024", "TMPDIR": str(tmp_path / "tmp"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SOURCES_MIRROR", raising=False)
+    monkeypatch.delenv("SNAPSHOT_REMOTE", raising=False)
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    return paths()
+
+
+def _serve_history(httpserver, reference_dir, body=None, status=200, **kw):
+    real = _zip_of(reference_dir / "oews" / "national" / "national_M2024_dl.xlsx")
+    httpserver.expect_request("/oes/special-requests/oesm24nat.zip").respond_with_data(
+        real if body is None else body, status=status, content_type=kw.get("content_type", "application/zip"))
+    httpserver.expect_request("/oes/special-requests/oesm25nat.zip").respond_with_data("Not Found", status=404)
+    return real
+
+
+def _refresh_unchanged(project, only, expect_in_report):
+    lock_before = project.lock_path.read_bytes()
+    store_before = _tree(project.snapshot_dir)
+    report = run_refresh(project, progress=lambda _: None, only=only)
+    text = format_report(report, project.lock_path)
+    assert not report.lock_changed, text
+    assert project.lock_path.read_bytes() == lock_before
+    assert _tree(project.snapshot_dir) == store_before
+    assert expect_in_report in text, text
+    assert not list(Path(os.environ["TMPDIR"]).iterdir()), "the staging area was not cleaned up"
+    return text
+
+
+def test_real_workbook_is_fetched_pinned_and_counted(project, httpserver, reference_dir):
+    real = _serve_history(httpserver, reference_dir)
+    report = run_refresh(project, progress=lambda _: None, only=["oews_history"])
+    assert report.lock_changed
+    pin = json.loads(project.lock_path.read_text())["sources"]["oews_history"]["snapshots"][0]
+    assert pin["sha256"] == hashlib.sha256(real).hexdigest()
+    assert (pin["origin"], pin["relation"], pin["part"]) == ("official", "identical", "oesm24nat")
+    assert pin["rows"] == 1403  # data rows of national_M2024_dl.xlsx (1,404 sheet rows less the header)
+    assert (project.snapshot_dir / "sha256" / pin["sha256"][:2] / pin["sha256"]).read_bytes() == real
+    text = format_report(report, project.lock_path)
+    assert "oews_history / oesm24nat" in text and "new" in text
+    assert "oesm25nat" in text and "NOT REACHED" in text  # named, and the rest still pinned
+    # A second refresh of the same bytes changes nothing.
+    again = run_refresh(project, progress=lambda _: None, only=["oews_history"])
+    assert not again.lock_changed
+    assert "unchanged" in format_report(again, project.lock_path)
+
+
+def test_403_without_contact_user_agent(project, httpserver, reference_dir, monkeypatch):
+    monkeypatch.setenv("BLS_CONTACT", "no contact given")
+
+    def bls_like(request):  # SYNTHETIC: BLS answers 403 to a User-Agent with no e-mail address
+        if "@" not in request.headers.get("User-Agent", ""):
+            return Response("Access Denied", status=403)
+        return Response(b"PK")
+
+    httpserver.expect_request("/oes/special-requests/oesm24nat.zip").respond_with_handler(bls_like)
+    httpserver.expect_request("/oes/special-requests/oesm25nat.zip").respond_with_handler(bls_like)
+    _refresh_unchanged(project, ["oews_history"], "BLS_CONTACT")
+
+
+def test_429_then_success_pins_the_file(project, httpserver, reference_dir):
+    real = _zip_of(reference_dir / "oews" / "national" / "national_M2024_dl.xlsx")
+    httpserver.expect_ordered_request("/oes/special-requests/oesm24nat.zip").respond_with_data(
+        "Too Many Requests", status=429, headers={"Retry-After": "0"})
+    httpserver.expect_ordered_request("/oes/special-requests/oesm24nat.zip").respond_with_data(real)
+    httpserver.expect_request("/oes/special-requests/oesm25nat.zip").respond_with_data("Not Found", status=404)
+    report = run_refresh(project, progress=lambda _: None, only=["oews_history"])
+    assert report.lock_changed
+    assert [c.status for c in report.changes if c.part == "oesm24nat"] == ["new"]
+
+
+def test_persistent_500s(project, httpserver, reference_dir):
+    _serve_history(httpserver, reference_dir, body="Internal Server Error", status=500)
+    _refresh_unchanged(project, ["oews_history"], "gave up after 3 attempts; last error: HTTP 500")
+
+
+def test_timeout(project, httpserver, reference_dir):
+    release = threading.Event()
+
+    def stalls(request):  # SYNTHETIC: a server that never answers within the timeout
+        release.wait(3)
+        return Response("late")
+
+    httpserver.expect_request("/oes/special-requests/oesm24nat.zip").respond_with_handler(stalls)
+    httpserver.expect_request("/oes/special-requests/oesm25nat.zip").respond_with_data("Not Found", status=404)
+    try:
+        _refresh_unchanged(project, ["oews_history"], "timed out")
+    finally:
+        release.set()
+
+
+def test_truncated_body(project, httpserver, reference_dir):
+    real = _zip_of(reference_dir / "oews" / "national" / "national_M2024_dl.xlsx")
+    httpserver.expect_request("/oes/special-requests/oesm24nat.zip").respond_with_response(
+        Response(iter([real[: len(real) // 2]]), headers={"Content-Length": str(len(real))},
+                 direct_passthrough=True))
+    httpserver.expect_request("/oes/special-requests/oesm25nat.zip").respond_with_data("Not Found", status=404)
+    _refresh_unchanged(project, ["oews_history"], "oesm24nat")
+
+
+def test_html_page_instead_of_workbook(project, httpserver, reference_dir):
+    _serve_history(httpserver, reference_dir, body="<!DOCTYPE html><html><body>Access Denied</body></html>",
+                   content_type="text/html")
+    _refresh_unchanged(project, ["oews_history"], "the server sent an HTML page")
+
+
+def test_workbook_with_a_renamed_column(project, httpserver, reference_dir, tmp_path):
+    wb = openpyxl.load_workbook(reference_dir / "oews" / "national" / "national_M2024_dl.xlsx")
+    ws = wb.worksheets[0]
+    for cell in ws[1]:
+        if cell.value == "A_MEDIAN":
+            cell.value = "A_MEDIAN_WAGE"  # SYNTHETIC drift: BLS renames a column
+    drifted = tmp_path / "national_M2024_dl.xlsx"
+    wb.save(drifted)
+    _serve_history(httpserver, reference_dir, body=_zip_of(drifted))
+    text = _refresh_unchanged(project, ["oews_history"], "has no column A_MEDIAN")
+    assert "oesm24nat.zip" in text
+
+
+def test_bls_api_error_json(project, httpserver, monkeypatch):
+    monkeypatch.setenv("MONTHLY_SERIES_FIRST_YEAR", str(time.gmtime().tm_year))
+    error = {"status": "REQUEST_NOT_PROCESSED", "responseTime": 12,
+             "message": ["Request could not be serviced, as the daily threshold for total number of requests "
+                         "allocated to the user has been reached."], "Results": {}}  # SYNTHETIC
+    httpserver.expect_request("/publicAPI/v2/timeseries/data/", method="POST").respond_with_json(error)
+    _refresh_unchanged(project, ["jolts"], "daily")
+
+
+def test_mirror_refresh_pins_what_the_mirror_holds_and_names_the_rest(project, monkeypatch, reference_dir):
+    monkeypatch.setenv("SOURCES_MIRROR", str(reference_dir))
+    monkeypatch.setenv("OEWS_HISTORY_FIRST_YEAR", "2020")
+    for name in ("BLS_WWW_URL", "BLS_DOWNLOAD_URL", "BLS_API_URL", "FTC_WWW_URL"):
+        monkeypatch.delenv(name)  # the mirror's index is keyed by the official URLs
+    report = run_refresh(project, progress=lambda _: None)
+    lock = json.loads(project.lock_path.read_text())["sources"]
+    history = {p["part"]: p for p in lock["oews_history"]["snapshots"]}
+    assert sorted(history) == ["oesm20nat", "oesm21nat", "oesm22nat", "oesm23nat", "oesm24nat"]
+    # The mirror holds the workbook inside the official zip: never claim the zip's hash.
+    assert {p["relation"] for p in history.values()} == {"member-of-archive"}
+    assert history["oesm20nat"]["sha256"] == "ac0a59b501cd5d4c5966e799c39b1830f93b92c3cc6cd8af301dc7959a4c2cb1"
+    editions = {p["part"] for p in lock["employment_projections"]["snapshots"]}
+    assert editions == {"edition 2024-34", "edition 2016-26"}
+    assert {p["filename"] for p in lock["ces"]["snapshots"]} == {"ce.industry", "ce.datatype"}
+    assert lock["oews_current"]["snapshots"][0]["origin"] == "package"
+    assert lock["compensation_samples"]["snapshots"][0]["rows"] == 0
+    assert set(report.unreachable) >= {"oews_history", "ces", "jolts", "ftc"}  # oesm25nat, the API, ftc.gov
+    assert "oesm25nat" in report.unreachable["oews_history"]
+
+
+def test_killed_refresh_leaves_everything_as_it_was(project, httpserver, reference_dir, tmp_path):
+    _serve_history(httpserver, reference_dir)
+    gate = threading.Event()
+
+    def never(request):  # SYNTHETIC: the EP download hangs, so the refresh is caught halfway
+        gate.wait(20)
+        return Response("late")
+
+    httpserver.expect_request("/emp/ind-occ-matrix/occupation.xlsx").respond_with_handler(never)
+    lock_before = project.lock_path.read_bytes()
+    store_before = _tree(project.snapshot_dir)
+    env = {**os.environ, "HTTP_TIMEOUT_S": "30", "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.refresh", "--only", "oews_history",
+                             "employment_projections"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, cwd=PROJECT_ROOT)
+    try:
+        seen = []
+        for line in proc.stdout:
+            seen.append(line)
+            if "occupation.xlsx" in line:  # history is fetched and staged; EP is in flight
+                break
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        gate.set()
+    assert any("oesm24nat" in line for line in seen), seen
+    assert project.lock_path.read_bytes() == lock_before
+    assert _tree(project.snapshot_dir) == store_before
+    assert not (project.warehouse_dir / "warehouse.duckdb").exists()
