@@ -115,17 +115,19 @@ def run_refresh(p: Paths, progress=print, only: list[str] | None = None) -> Refr
             if merged:
                 new_lock["sources"][module.SOURCE_ID] = {"snapshots": sorted(merged, key=_pin_order)}
         report.lock_changed = new_lock["sources"] != lock["sources"] or not p.lock_path.exists()
+        # Every source has been tried: now, and only now, copy the pinned bytes into the store (this also
+        # restores objects an unchanged lock pins but the store lacks), push them, and replace the lock last.
+        store = SnapshotStore(p.snapshot_dir)
+        pinned = sorted({pin["sha256"] for src in new_lock["sources"].values() for pin in src["snapshots"]})
+        for sha in pinned:
+            if staging.has(sha) and not store.has(sha):
+                store.adopt(staging, sha)
+        if remote is not None:
+            for sha in pinned:
+                if store.has(sha):
+                    remote.push(sha, store)
         if report.lock_changed:
-            store = SnapshotStore(p.snapshot_dir)
-            pinned = {pin["sha256"] for src in new_lock["sources"].values() for pin in src["snapshots"]}
-            for sha in sorted(pinned):
-                if staging.has(sha):
-                    store.adopt(staging, sha)
-            if remote is not None:
-                for sha in sorted(pinned):
-                    if store.has(sha):
-                        remote.push(sha, store)
-            write_lock(p.lock_path, new_lock)  # the last step: before it, nothing a build reads has changed
+            write_lock(p.lock_path, new_lock)  # the last step: before it, no pin a build reads has changed
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
     return report

@@ -89,15 +89,21 @@ def _refresh_unchanged(project, only, expect_in_report):
 
 def test_real_workbook_is_fetched_pinned_and_counted(project, httpserver, reference_dir):
     real = _serve_history(httpserver, reference_dir)
+    before = {p["part"]: p for p in json.loads(project.lock_path.read_text())["sources"]["oews_history"]["snapshots"]}
     report = run_refresh(project, progress=lambda _: None, only=["oews_history"])
     assert report.lock_changed
-    pin = json.loads(project.lock_path.read_text())["sources"]["oews_history"]["snapshots"][0]
+    pins = {p["part"]: p for p in json.loads(project.lock_path.read_text())["sources"]["oews_history"]["snapshots"]}
+    pin = pins["oesm24nat"]
     assert pin["sha256"] == hashlib.sha256(real).hexdigest()
+    # The committed lock pinned the mirrored workbook; the official zip replaces it, and the other years stay.
+    assert before["oesm24nat"]["relation"] == "member-of-archive"
+    assert {k: v["sha256"] for k, v in pins.items() if k != "oesm24nat"} == \
+        {k: v["sha256"] for k, v in before.items() if k != "oesm24nat"}
     assert (pin["origin"], pin["relation"], pin["part"]) == ("official", "identical", "oesm24nat")
     assert pin["rows"] == 1403  # data rows of national_M2024_dl.xlsx (1,404 sheet rows less the header)
     assert (project.snapshot_dir / "sha256" / pin["sha256"][:2] / pin["sha256"]).read_bytes() == real
     text = format_report(report, project.lock_path)
-    assert "oews_history / oesm24nat" in text and "new" in text
+    assert "oews_history / oesm24nat" in text and "changed" in text
     assert "oesm25nat" in text and "NOT REACHED" in text  # named, and the rest still pinned
     # A second refresh of the same bytes changes nothing.
     again = run_refresh(project, progress=lambda _: None, only=["oews_history"])
@@ -126,7 +132,7 @@ def test_429_then_success_pins_the_file(project, httpserver, reference_dir):
     httpserver.expect_request("/oes/special-requests/oesm25nat.zip").respond_with_data("Not Found", status=404)
     report = run_refresh(project, progress=lambda _: None, only=["oews_history"])
     assert report.lock_changed
-    assert [c.status for c in report.changes if c.part == "oesm24nat"] == ["new"]
+    assert [c.status for c in report.changes if c.part == "oesm24nat"] == ["changed"]  # mirror copy -> official zip
 
 
 def test_persistent_500s(project, httpserver, reference_dir):
@@ -191,6 +197,8 @@ def test_mirror_refresh_pins_what_the_mirror_holds_and_names_the_rest(project, m
     monkeypatch.setenv("OEWS_HISTORY_FIRST_YEAR", "2020")
     for name in ("BLS_WWW_URL", "BLS_DOWNLOAD_URL", "BLS_API_URL", "FTC_WWW_URL"):
         monkeypatch.delenv(name)  # the mirror's index is keyed by the official URLs
+    remote = project.warehouse_dir.parent / "team-remote"
+    monkeypatch.setenv("SNAPSHOT_REMOTE", f"file://{remote}")
     report = run_refresh(project, progress=lambda _: None)
     lock = json.loads(project.lock_path.read_text())["sources"]
     history = {p["part"]: p for p in lock["oews_history"]["snapshots"]}
@@ -205,6 +213,11 @@ def test_mirror_refresh_pins_what_the_mirror_holds_and_names_the_rest(project, m
     assert lock["compensation_samples"]["snapshots"][0]["rows"] == 0
     assert set(report.unreachable) >= {"oews_history", "ces", "jolts", "ftc"}  # oesm25nat, the API, ftc.gov
     assert "oesm25nat" in report.unreachable["oews_history"]
+    # Every pinned object is in the local store and was pushed to the team's remote.
+    for src in lock.values():
+        for pin in src["snapshots"]:
+            assert (project.snapshot_dir / "sha256" / pin["sha256"][:2] / pin["sha256"]).exists()
+            assert (remote / "sha256" / pin["sha256"][:2] / pin["sha256"]).exists()
 
 
 def test_killed_refresh_leaves_everything_as_it_was(project, httpserver, reference_dir, tmp_path):
