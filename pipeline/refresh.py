@@ -18,7 +18,7 @@ from pipeline.lock import pin_record, pins, read_lock, write_lock
 from pipeline.mirror import mirror_from_env
 from pipeline.remote import remote_from_settings
 from pipeline.settings import Paths, paths
-from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
+from pipeline.snapshot_store import SnapshotStore
 from pipeline.sources.base import FetchContext, FetchResult
 from pipeline.sources.http import make_session
 from pipeline.sources.registry import SOURCES

@@ -125,7 +125,7 @@ def test_a_good_csv_is_snapshotted_from_the_repository(tmp_path, monkeypatch):
     assert snap.url == "repository:warehouse/seeds/compensation_samples.csv"
     assert ctx.store.meta(snap.sha256).rows == 2
     assert ctx.store.object_path(snap.sha256).read_bytes() == path.read_bytes()
-    assert lines == ["compensation_samples: 2 samples"]
+    assert lines == ["  compensation_samples.csv: 2 samples"]
 
 
 def test_the_committed_empty_csv_snapshots_with_zero_rows(tmp_path, monkeypatch):

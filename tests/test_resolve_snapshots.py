@@ -119,6 +119,6 @@ def test_strict_fails_on_an_absent_pinned_source(tmp_path, monkeypatch):
 def test_the_refresh_job_and_quarterly_schedule_are_defined():
     from pipeline.definitions import defs
 
-    schedule = defs.get_schedule_def("quarterly_refresh")
+    schedule = defs.resolve_schedule_def("quarterly_refresh")
     assert schedule.cron_schedule == "0 6 15 2,5,8,11 *"
-    assert defs.get_job_def("refresh_sources_job") is not None
+    assert defs.resolve_job_def("refresh_sources_job") is not None

@@ -15,15 +15,17 @@ A source module (``pipeline/sources/<name>.py``) defines:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
 import requests
 
 from pipeline.mirror import Mirror
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
-from pipeline.sources.errors import FetchError
+from pipeline.sources.errors import FetchError, SourceFileError
 from pipeline.sources.http import fetch_to_store, post_json_to_store
 
 
@@ -79,6 +81,22 @@ class FetchContext:
         return post_json_to_store(self.store, url=url, body=body, secret_fields=secret_fields, source_id=source_id,
                                   part=part, filename=filename, license=license, citation=citation, extra=extra,
                                   session=self.session)
+
+
+def keep_valid(store: SnapshotStore, snap: SnapshotMeta, validate: Callable[[Path, SnapshotMeta], int],
+               **changes) -> SnapshotMeta:
+    """Validate a just-stored snapshot and record its row count (and any other changes) in its sidecar.
+
+    Bytes that fail are removed from the (staging) store before the error goes up, so they can never be pinned.
+    """
+    try:
+        rows = validate(store.object_path(snap.sha256), snap)
+    except SourceFileError:
+        store.discard(snap.sha256)
+        raise
+    snap = dataclasses.replace(snap, rows=rows, **changes)
+    store.write_meta(snap)
+    return snap
 
 
 def now_utc() -> str:

@@ -25,7 +25,7 @@ from typing import Callable
 
 from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta
-from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.base import FetchContext, FetchResult, keep_valid
 from pipeline.sources.errors import FetchError, SourceFileError
 
 KEY_ENV = "BLS_API_KEY"
@@ -79,7 +79,7 @@ def fetch_series(ctx: FetchContext, result: FetchResult, *, source_id: str, seri
             # Once BLS says the day's quota is spent, every further query would be refused too: don't send them.
             result.unreachable[part] = f"not sent: {daily_limit_reason}"
             continue
-        ctx.progress(f"{source_id}: POST {len(batch)} series, {start}-{end} (batch {n} of {of})")
+        ctx.progress(f"  POST {len(batch)} series, {start}-{end} (batch {n} of {of})")
         body = {"seriesid": batch, "startyear": str(start), "endyear": str(end)}
         if key:
             body.update(registrationkey=key, catalog=True)  # the catalog is only served to registered users
@@ -119,14 +119,9 @@ def store_checked(ctx: FetchContext, result: FetchResult, part: str, fetch: Call
         return
     for meta in metas:
         try:
-            rows = validate(ctx.store.object_path(meta.sha256), meta)
+            result.snapshots.append(keep_valid(ctx.store, meta, validate))
         except SourceFileError as exc:
-            ctx.store.discard(meta.sha256)
             result.unreachable[part] = str(exc)
-            continue
-        meta = dataclasses.replace(meta, rows=rows)
-        ctx.store.write_meta(meta)
-        result.snapshots.append(meta)
 
 
 # ---------------------------------------------------------------- reading answers

@@ -66,7 +66,7 @@ def fetch(ctx: FetchContext) -> FetchResult:
     result = FetchResult()
     base = setting("bls_download_url").rstrip("/") + "/pub/time.series/ce/"
     for name in LOOKUPS:
-        ctx.progress(f"{SOURCE_ID}: GET {name}")
+        ctx.progress(f"  {name}")
         bls_api.store_checked(
             ctx, result, name,
             lambda name=name: ctx.get(base + name, source_id=SOURCE_ID, part=name, filename=name, license=LICENSE,

@@ -35,7 +35,6 @@ Amounts are kept as stated; annualising is a later step (``annualise`` documents
 from __future__ import annotations
 
 import csv
-import dataclasses
 import math
 import os
 import re
@@ -44,7 +43,7 @@ from pathlib import Path
 
 from pipeline.settings import PROJECT_ROOT
 from pipeline.snapshot_store import SnapshotMeta
-from pipeline.sources.base import FetchContext, FetchResult, now_utc
+from pipeline.sources.base import FetchContext, FetchResult, keep_valid, now_utc
 from pipeline.sources.errors import SourceFileError
 
 SOURCE_ID = "compensation_samples"
@@ -101,23 +100,20 @@ def fetch(ctx: FetchContext) -> FetchResult:
         read_samples(path)
     except SourceFileError as exc:
         result.unreachable[FILENAME] = str(exc)
-        ctx.progress(f"{SOURCE_ID}: invalid, previous snapshot kept: {exc}")
+        ctx.progress(f"  compensation_samples.csv: invalid, previous pin kept: {exc}")
         return result
     meta = ctx.store.put_file(
         path, source_id=SOURCE_ID, part=FILENAME, filename=FILENAME, url=REPOSITORY_URL, retrieved_at=now_utc(),
         origin="repository", relation="identical", license=LICENSE, citation=CITATION,
     )
     try:
-        rows = validate(ctx.store.object_path(meta.sha256), meta)
+        meta = keep_valid(ctx.store, meta, validate)
     except SourceFileError as exc:  # the file changed between the check and the copy
-        ctx.store.discard(meta.sha256)
         result.unreachable[FILENAME] = str(exc)
-        ctx.progress(f"{SOURCE_ID}: invalid, previous snapshot kept: {exc}")
+        ctx.progress(f"  compensation_samples.csv: invalid, previous pin kept: {exc}")
         return result
-    meta = dataclasses.replace(meta, rows=rows)
-    ctx.store.write_meta(meta)
     result.snapshots.append(meta)
-    ctx.progress(f"{SOURCE_ID}: {rows} samples")
+    ctx.progress(f"  compensation_samples.csv: {meta.rows} samples")
     return result
 
 

@@ -57,9 +57,9 @@ def fetch(ctx: FetchContext) -> FetchResult:
             result.snapshots.extend(_validated(ctx, snaps))
         except (FetchError, SourceFileError) as exc:
             result.unreachable[part] = str(exc)
-            ctx.progress(f"ftc {part}: unreachable: {exc}")
+            ctx.progress(f"  {part}: not reached: {exc}")
             continue
-        ctx.progress(f"ftc {part}: {result.snapshots[-1].extra.get('title')!r}")
+        ctx.progress(f"  {part}: {result.snapshots[-1].extra.get('title')!r}")
     return result
 
 

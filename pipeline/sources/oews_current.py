@@ -9,7 +9,6 @@ Two origins give the same staging tables:
 from __future__ import annotations
 
 import csv
-import dataclasses
 import gzip
 import io
 import json
@@ -25,7 +24,7 @@ import pandas as pd
 
 from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
-from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.base import FetchContext, FetchResult, keep_valid
 from pipeline.sources.errors import FetchError, SourceFileError
 
 SOURCE_ID = "oews_current"
@@ -182,9 +181,7 @@ def _fetch_flat_files(ctx: FetchContext) -> tuple[list[SnapshotMeta], str | None
 
 
 def _with_rows(store: SnapshotStore, snap: SnapshotMeta) -> SnapshotMeta:
-    snap = dataclasses.replace(snap, rows=validate(store.object_path(snap.sha256), snap))
-    store.write_meta(snap)
-    return snap
+    return keep_valid(store, snap, validate)
 
 
 def validate(path: Path, meta: SnapshotMeta) -> int:

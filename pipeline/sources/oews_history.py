@@ -6,13 +6,12 @@ workbook inside it instead; the snapshot then says "member-of-archive", never "i
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta
-from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.base import FetchContext, FetchResult, keep_valid
 from pipeline.sources.errors import FetchError, SourceFileError
 from pipeline.sources.oews_current import CITATION, LICENSE
 from pipeline.sources.xlsx import open_workbook
@@ -55,21 +54,10 @@ def fetch(ctx: FetchContext) -> FetchResult:
                 for snap in ctx.get(url_for(year, scope), source_id=SOURCE_ID, part=part, filename=f"{part}.zip",
                                     license=LICENSE, citation=CITATION, expect="zip",
                                     extra={"reference_year": year, "scope": scope}):
-                    result.snapshots.append(_validated(ctx, snap))
+                    result.snapshots.append(keep_valid(ctx.store, snap, validate))
             except (FetchError, SourceFileError) as exc:
                 result.unreachable[part] = str(exc)
     return result
-
-
-def _validated(ctx: FetchContext, snap: SnapshotMeta) -> SnapshotMeta:
-    try:
-        rows = validate(ctx.store.object_path(snap.sha256), snap)
-    except SourceFileError:
-        ctx.store.discard(snap.sha256)
-        raise
-    snap = dataclasses.replace(snap, rows=rows)
-    ctx.store.write_meta(snap)
-    return snap
 
 
 def header_and_rows(path: Path, filename: str):
