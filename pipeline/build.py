@@ -81,7 +81,7 @@ def source_summary() -> str:
         if state["status"] in ("absent", "partial", "not pinned"):
             missing.append(state["source_id"])
     if missing:
-        lines.append("ABSENT from this build (their chapters say so): " + ", ".join(missing))
+        lines.append("Not in this build, in whole or in part (the book says so on its pages): " + ", ".join(missing))
     return "\n".join(lines)
 
 

@@ -23,11 +23,14 @@ def run_build(env_dirs: dict, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, reference_dir):
     root = tmp_path_factory.mktemp("e2e")
-    dirs = {"WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(root / "build")}
+    # A fresh machine with an empty snapshot store: the mirror and the package supply the pinned bytes.
+    dirs = {"WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(root / "build"),
+            "SOURCES_MIRROR": str(reference_dir)}
     result = run_build(dirs)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (root / "build.log").write_text(result.stdout)
     return dirs, Path(dirs["BUILD_DIR"]) / "html"
 
 
@@ -85,6 +88,24 @@ def test_methodology_lists_the_snapshot_with_its_true_relation(built):
     # The official file's hash appears only as the package's claim.
     assert "09879508d69f51149842368c8953f13974338728329375481d485ee696d3370b" in page
     assert "claim" in page
+    # The May 2020 workbook came from the mirror: one member of the official zip, never called identical to it.
+    row = page[page.index("national_M2020_dl.xlsx"):]
+    row = row[:row.index("</tr>")]
+    assert "member-of-archive" in row and "origin: mirror" in row and "found in the mirror" in row
+    assert "ac0a59b501cd5d4c5966e799c39b1830f93b92c3cc6cd8af301dc7959a4c2cb1" in row  # PROVENANCE.md's hash
+    assert "occupation_2016-26.xlsx" in page and "occupation_2024-34.xlsx" in page
+
+
+def test_sources_missing_from_the_build_are_said_plainly(built):
+    dirs, html = built
+    index = (html / "notebooks" / "index.html").read_text()
+    note = index[index.index("Not in this build"):]
+    note = note[:note.index("</div>")]
+    for title in ("Job Openings and Labor Turnover Survey", "FTC non-compete", "Current Employment Statistics"):
+        assert title in note, title
+    assert "OEWS current release" not in note
+    log = (Path(dirs["WAREHOUSE_DIR"]).parent / "build.log").read_text()
+    assert re.search(r"jolts\s+not pinned", log) and re.search(r"oews_history\s+complete\s+5 snapshots", log)
 
 
 def test_second_build_with_nothing_changed_does_almost_nothing(built):
