@@ -16,7 +16,7 @@ STRICT ?=
 export STRICT
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: book test bench dev refresh lock clean install
+.PHONY: book test bench dev refresh lock clean install accept
 
 book: $(STAMP)  ## Build the book into book/_build/html (offline, from warehouse/sources.lock)
 	@mkdir -p $(DAGSTER_HOME)
@@ -55,3 +55,6 @@ lock:  ## Re-resolve requirements.lock from pyproject.toml in a scratch environm
 
 clean:  ## Remove built outputs (keeps snapshots and the lock)
 	rm -rf book/_build warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/state
+
+accept: $(STAMP)  ## Accept a snapshot that moved >25%: make accept SOURCE=oews_history PART=oesm24nat REASON="..."
+	$(PY) -m pipeline.acceptance "$(SOURCE)" "$(PART)" --reason "$(REASON)"

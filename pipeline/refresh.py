@@ -14,6 +14,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 
+from pipeline.acceptance import MAX_MOVE, big_moves
 from pipeline.lock import pin_record, pins, read_lock, write_lock
 from pipeline.mirror import mirror_from_env
 from pipeline.remote import remote_from_settings
@@ -68,14 +69,24 @@ def merge_source(module, old_pins: list[dict], result: FetchResult, staging: Sna
         if same_part:
             before = new_pins[same_part[-1]]
             rows_delta = None if snap.rows is None or before.get("rows") is None else snap.rows - before["rows"]
+            if not keeps_vintages:
+                # Kept in the pin so the size-move check can compare, and a reviewer sees what was replaced.
+                # (A new vintage of an API window is an addition: the current year's window grows every month.)
+                record["previous"] = {k: before.get(k) for k in ("sha256", "size_bytes", "rows", "retrieved_at")}
             if keeps_vintages:
                 new_pins.append(record)
                 status = "revised"
             else:
                 new_pins[same_part[-1]] = record
                 status = "changed"
+            moves = big_moves(record)
+            detail = ""
+            if moves:
+                detail = (f"moved more than {MAX_MOVE:.0%} ({', '.join(f'{k} {v:+.0%}' for k, v in moves.items())}): "
+                          f"the build fails its check until `make accept SOURCE={module.SOURCE_ID} "
+                          f"PART='{snap.part}' REASON=...`")
             changes.append(Change(module.SOURCE_ID, snap.part, status, snap.size_bytes,
-                                  snap.size_bytes - before["size_bytes"], snap.rows, rows_delta))
+                                  snap.size_bytes - before["size_bytes"], snap.rows, rows_delta, detail))
             continue
         new_pins.append(record)
         changes.append(Change(module.SOURCE_ID, snap.part, "new", snap.size_bytes, None, snap.rows, None))
@@ -147,7 +158,7 @@ def format_report(report: RefreshReport, lock_path) -> str:
             continue
         size = f"{c.size_bytes:,} bytes" + (f" ({c.size_delta:+,})" if c.size_delta else "")
         rows = "" if c.rows is None else f", {c.rows:,} rows" + (f" ({c.rows_delta:+,})" if c.rows_delta else "")
-        lines.append(f"  {label} {c.status:<9} {size}{rows}")
+        lines.append(f"  {label} {c.status:<9} {size}{rows}" + (f"\n      NEEDS ACCEPTANCE: {c.detail}" if c.detail else ""))
     for note in report.notes:
         lines.append(f"  note: {note}")
     if report.unreachable:

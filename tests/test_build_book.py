@@ -115,7 +115,7 @@ def test_second_build_with_nothing_changed_does_almost_nothing(built):
     result = run_build(dirs)
     assert result.returncode == 0, result.stderr[-2000:]
     log = result.stdout + result.stderr
-    assert "OEWS staging is up to date" in log
+    assert "stg_oews is up to date" in log
     assert log.count("not re-executed") == 3
     assert "The book is up to date; not rebuilt." in log
     assert index.stat().st_mtime_ns == before

@@ -27,8 +27,9 @@ def _mart_asset(sql_path: Path) -> dg.AssetsDefinition:
     @dg.asset(name=name, deps=deps, group_name="marts", kinds={"duckdb"}, description=description)
     def _mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         p = warehouse.paths()
-        upstream = [StepState(p.state_dir, "stg_oews").load() or {}]
-        fp = fingerprint([u.get("fingerprint") for u in upstream], sql)
+        # Each input table (staging, seed or another mart) saves its fingerprint under its own name.
+        upstream = [(StepState(p.state_dir, dep).load() or {}).get("fingerprint") for dep in deps]
+        fp = fingerprint(upstream, sql)
         step = StepState(p.state_dir, name)
         if step.is_current(fp):
             context.log.info(f"{name} is up to date; nothing to do.")

@@ -14,7 +14,7 @@ import papermill as pm
 from pipeline.assets.report import load_parameters
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.resources import WarehouseResource
-from pipeline.settings import PROJECT_ROOT
+from pipeline.settings import PROJECT_ROOT, paths
 
 NOTEBOOK_DIR = PROJECT_ROOT / "book" / "notebooks"
 HELPER_DIR = PROJECT_ROOT / "pipeline" / "report"
@@ -66,12 +66,15 @@ def execute_notebook(md_path: Path, out_path: Path, parameters: dict) -> None:
 def _notebook_asset(md_path: Path) -> dg.AssetsDefinition:
     name = f"notebook__{md_path.stem}"
 
-    @dg.asset(name=name, deps=["report_parameters", "meta_snapshots", "meta_sources"], group_name="notebooks", kinds={"jupyter"},
+    # Every mart is an input: a page may read any of them, and its fingerprint covers them all.
+    marts = sorted(s.stem for s in (paths().sql_dir / "marts").glob("*.sql"))
+
+    @dg.asset(name=name, deps=["report_parameters", "meta_snapshots", "meta_sources", *marts],
+              group_name="notebooks", kinds={"jupyter"},
               description=f"Executed notebook for the book page {md_path.name}.")
     def _notebook(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         p = warehouse.paths()
         params = load_parameters(p.state_dir)
-        marts = sorted(s.stem for s in (p.sql_dir / "marts").glob("*.sql"))
         upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint") for m in [*marts, "meta_catalog"]]
         parameters = {**params, "warehouse_path": str(p.duckdb_path)}
         fp = fingerprint(md_path.read_text(), hash_files(list(HELPER_DIR.glob("*.py"))), parameters, upstream)

@@ -87,3 +87,29 @@ def snapshot_states(state_dir) -> list[dict]:
                                                                       "status": "not built", "snapshots": [],
                                                                       "absent": [], "obtained_from": {}}
             for m in SOURCES]
+
+
+def _move_check(module) -> dg.AssetChecksDefinition:
+    name = ASSET_NAMES[module.SOURCE_ID]
+    rule = "no pinned snapshot moved more than 25% in rows or size from the one it replaced, unless accepted"
+
+    @dg.asset_check(asset=name, name=f"{name}__no_unaccepted_big_move", blocking=True, description=rule)
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        from pipeline.acceptance import read_acceptances, unaccepted_moves
+        from pipeline.checks import result
+
+        lock = read_lock(warehouse.paths().lock_path)
+        rows = [
+            (pin.get("part"), pin["sha256"][:12], (pin.get("previous") or {}).get("sha256", "")[:12],
+             ", ".join(f"{k} {v:+.1%}" for k, v in moves.items()),
+             f"make accept SOURCE={module.SOURCE_ID} PART='{pin.get('part')}' REASON=...")
+            for pin, moves in unaccepted_moves(lock, module.SOURCE_ID, read_acceptances())
+        ]
+        return result(f"{name} ({module.SOURCE_ID} in sources.lock)", rule, rows,
+                      ["part", "sha256", "previous_sha256", "moved", "to accept"])
+
+    return _check
+
+
+def snapshot_checks() -> list:
+    return [_move_check(module) for module in SOURCES]

@@ -37,11 +37,11 @@ DATA_TYPE_ALL_EMPLOYEES = "01"  # "ALL EMPLOYEES, THOUSANDS" in ce.datatype
 # so both S and U are requested for every industry and the empty ones are recorded per answer.
 SERIES_INDUSTRIES: tuple[tuple[str, str, str, str], ...] = (
     ("65621340", "62134", "Offices of physical, occupational and speech therapists, and audiologists", "outpatient"),
-    ("65622100", "6221", "General medical and surgical hospitals", "inpatient_acute"),
+    ("65622100", "6221", "General medical and surgical hospitals", "acute_hospital"),
     ("65622300", "6223", "Specialty, except psychiatric and substance abuse, hospitals", "inpatient_rehab"),
     ("65621600", "6216", "Home health care services", "home_health"),
-    ("65623100", "6231", "Skilled nursing care facilities", "snf"),
-    ("60561300", "5613", "Employment services", "staffing"),
+    ("65623100", "6231", "Skilled nursing care facilities", "skilled_nursing"),
+    ("60561300", "5613", "Employment services", "staffing_agency"),
     # Private schools only: public schools are in CES "Local government education" (90931611), which has no NAICS
     # detail; OEWS 611100 covers both, so this is a partial proxy.
     ("65611100", "6111", "Private elementary and secondary schools", "school"),
@@ -113,3 +113,5 @@ def missing_data(parts: list[str]) -> str | None:
     if not any(part.startswith("api:") for part in parts):
         return "no BLS API answer is pinned, so the monthly series are not in this build"
     return None
+
+from pipeline.sources.monthly_series_load import load_ces_staging as load_staging  # noqa: E402

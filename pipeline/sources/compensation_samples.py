@@ -266,3 +266,5 @@ def annualise(pay_basis: str, amount: float, hours_per_week: float | None = None
     if pay_basis == "per_visit":
         return None
     raise ValueError(f"pay_basis {pay_basis!r} is not one of {', '.join(PAY_BASES)}")
+
+from pipeline.sources.compensation_samples_load import load_staging  # noqa: E402

@@ -2,6 +2,7 @@
 
 BLS serves only the current edition at one URL, so each edition is its own part, named by its projection
 period as read from the workbook ("2024-34"). A refresh that brings a new edition adds it and keeps the old.
+Staging (stg_ep__occupation_projections, stg_ep__editions) is in employment_projections_load.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta
 from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.employment_projections_load import load_staging  # noqa: F401  (this source's loader)
 from pipeline.sources.errors import FetchError, SourceFileError
 from pipeline.sources.xlsx import open_workbook
 

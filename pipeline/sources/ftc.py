@@ -148,3 +148,5 @@ def _published_date(soup: BeautifulSoup) -> str | None:
         except ValueError:
             continue
     return None
+
+from pipeline.sources.ftc_load import load_staging  # noqa: E402

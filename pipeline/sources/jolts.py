@@ -62,3 +62,5 @@ def missing_data(parts: list[str]) -> str | None:
     if not any(part.startswith("api:") for part in parts):
         return "no BLS API answer is pinned, so the monthly series are not in this build"
     return None
+
+from pipeline.sources.monthly_series_load import load_jolts_staging as load_staging  # noqa: E402

@@ -71,6 +71,7 @@ STAGING_TABLES = (
     "stg_oews__industries",
     "stg_oews__occupations",
     "stg_oews__release",
+    "stg_oews__footnotes",
 )
 
 
@@ -257,6 +258,8 @@ def _load_from_package(con, store: SnapshotStore, snap: SnapshotMeta) -> None:
                 "SELECT occupation_code, occupation_name, display_level FROM occupation", lite
             )
             meta = dict(lite.execute("SELECT name, value FROM meta").fetchall())
+            footnotes = pd.read_sql_query("SELECT footnote_code, footnote_text FROM footnote", lite) \
+                if "footnote" in tables else _NO_FOOTNOTES
         except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
             raise SourceFileError(snap.filename, f"is corrupt: {exc}") from exc
         finally:
@@ -273,6 +276,7 @@ def _load_from_package(con, store: SnapshotStore, snap: SnapshotMeta) -> None:
     _create_cells(con, "oews_typed_wide")
     con.execute("DROP TABLE oews_typed_wide")
     _create_lookups(con, areas, industries, occupations)
+    _create_footnotes(con, footnotes)
     release = pd.DataFrame(
         [{"release_code": meta["release_code"], "year": meta["data_year"], "period": meta["period"],
           "reference_period": meta["release"]}]
@@ -293,6 +297,11 @@ def _load_from_flat_files(con, store: SnapshotStore, by_name: dict[str, Snapshot
     occupations = read_lookup(store.verify(by_name["oe.occupation"].sha256), "oe.occupation",
                               ["occupation_code", "occupation_name", "display_level"])
     _create_lookups(con, areas, industries, occupations)
+    footnotes = _NO_FOOTNOTES
+    if "oe.footnote" in by_name:
+        footnotes = read_lookup(store.verify(by_name["oe.footnote"].sha256), "oe.footnote",
+                                ["footnote_code", "footnote_text"])
+    _create_footnotes(con, footnotes)
     year, period = con.execute(
         "SELECT any_value(year), any_value(period) FROM oews_flat_year_period"
     ).fetchall()[0]
@@ -466,6 +475,19 @@ def _create_lookups(con, areas: pd.DataFrame, industries: pd.DataFrame, occupati
     )
     for name in ("areas_df", "industries_df", "occupations_df"):
         con.unregister(name)
+
+
+_NO_FOOTNOTES = pd.DataFrame({"footnote_code": pd.Series(dtype=str), "footnote_text": pd.Series(dtype=str)})
+
+
+def _create_footnotes(con, footnotes: pd.DataFrame) -> None:
+    """The release's footnotes; footnote 5 states the top-code thresholds, which the wage history reads."""
+    con.register("footnotes_df", footnotes)
+    con.execute(
+        "CREATE OR REPLACE TABLE stg_oews__footnotes AS SELECT CAST(footnote_code AS VARCHAR) AS footnote_code, "
+        "CAST(footnote_text AS VARCHAR) AS footnote_text FROM footnotes_df"
+    )
+    con.unregister("footnotes_df")
 
 
 def _create_release(con, release: pd.DataFrame) -> None:

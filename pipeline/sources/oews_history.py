@@ -6,6 +6,7 @@ workbook inside it instead; the snapshot then says "member-of-archive", never "i
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,16 +15,20 @@ from pipeline.snapshot_store import SnapshotMeta
 from pipeline.sources.base import FetchContext, FetchResult, keep_valid
 from pipeline.sources.errors import FetchError, SourceFileError
 from pipeline.sources.oews_current import CITATION, LICENSE
+from pipeline.sources.oews_history_load import load_staging  # noqa: F401  (the staging loader)
 from pipeline.sources.xlsx import open_workbook
 
 SOURCE_ID = "oews_history"
 TITLE = "OEWS history: May workbooks since 2020"
 SCOPES = {"nat": "national", "st": "state", "ma": "metropolitan and nonmetropolitan area", "in4": "4-digit industry"}
 
-# Columns the warehouse needs, matched case-insensitively. May 2020 has no PCT_RPT, so it is not required.
+# Columns the warehouse needs, matched case-insensitively (FORMATS.md section 1: every May 2020-2024 workbook has
+# them). May 2020 has no PCT_RPT, so it is not required: the staging table gives NULL there (oews_history_load.py).
 REQUIRED_COLUMNS = (
-    "AREA", "AREA_TITLE", "NAICS", "OCC_CODE", "OCC_TITLE", "O_GROUP", "TOT_EMP", "EMP_PRSE",
-    "H_MEAN", "A_MEAN", "MEAN_PRSE", "H_MEDIAN", "A_PCT10", "A_PCT25", "A_MEDIAN", "A_PCT75", "A_PCT90",
+    "AREA", "AREA_TITLE", "AREA_TYPE", "PRIM_STATE", "NAICS", "NAICS_TITLE", "I_GROUP", "OWN_CODE",
+    "OCC_CODE", "OCC_TITLE", "O_GROUP", "TOT_EMP", "EMP_PRSE", "JOBS_1000", "LOC_QUOTIENT", "PCT_TOTAL",
+    "H_MEAN", "A_MEAN", "MEAN_PRSE", "H_PCT10", "H_PCT25", "H_MEDIAN", "H_PCT75", "H_PCT90",
+    "A_PCT10", "A_PCT25", "A_MEDIAN", "A_PCT75", "A_PCT90", "ANNUAL", "HOURLY",
 )
 
 
@@ -62,10 +67,15 @@ def fetch(ctx: FetchContext) -> FetchResult:
 
 def header_and_rows(path: Path, filename: str):
     """The data sheet's upper-cased header and an iterator over its rows (values only)."""
-    wb = open_workbook(path, filename)
+    return sheet_header_and_rows(open_workbook(path, filename), filename)
+
+
+def sheet_header_and_rows(wb, filename: str):
+    """As header_and_rows, for a workbook already open (the loader also reads its Field Descriptions sheet)."""
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
-    header = [str(h).strip().upper() if h is not None else "" for h in next(rows, ())]
+    # Upper case, inner blanks as underscores: Field Descriptions writes "loc quotient" for LOC_QUOTIENT.
+    header = [re.sub(r"\s+", "_", str(h).strip()).upper() if h is not None else "" for h in next(rows, ())]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise SourceFileError(

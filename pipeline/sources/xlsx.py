@@ -15,8 +15,12 @@ from pipeline.sources.errors import SourceFileError
 warnings.filterwarnings("ignore", message="Unknown extension is not supported", module="openpyxl")
 
 
-def open_workbook(path: Path, filename: str):
-    """A read-only workbook from an .xlsx file, or from the one .xlsx member of a BLS .zip download."""
+def open_workbook(path: Path, filename: str, read_only: bool = True):
+    """A workbook from an .xlsx file, or from the one .xlsx member of a BLS .zip download.
+
+    Read-only mode streams rows cheaply but loses merged-cell ranges; pass read_only=False when headers span
+    merged cells (older EP editions).
+    """
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
@@ -29,7 +33,7 @@ def open_workbook(path: Path, filename: str):
                     raise SourceFileError(filename, f"is a zip with {len(members)} workbooks ({members[:4]}); "
                                                     "expected exactly one.")
                 source = io.BytesIO(zf.read(members[0]))
-        return openpyxl.load_workbook(source, read_only=True, data_only=True)
+        return openpyxl.load_workbook(source, read_only=read_only, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise SourceFileError(filename, f"cannot be opened as a workbook ({exc}).",
                               "A truncated download or an error page would do this; fetch it again.") from exc

@@ -1,0 +1,64 @@
+"""Staging for the FTC non-compete rule pages: ``stg_ftc__documents``.
+
+``load_staging(con, store, snaps)`` runs inside a transaction the caller has opened (no BEGIN/COMMIT here) and
+writes one row per pinned page: ``part``, ``url``, ``title``, ``published_date`` (DATE, NULL when the page states
+none), ``retrieved_at``, ``text_excerpt``, ``snapshot_sha256`` and ``size_bytes``.
+
+Title, date and excerpt are re-extracted from the stored bytes with ``ftc.extract_document`` (the sidecar's
+``extra`` is not trusted: it is only a convenience written at refresh time). They are **plain text**, never HTML:
+script/style content is dropped and tag-like text removed. Whoever renders them must still escape them.
+With no snapshot the table is still created, empty, with the same columns.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
+
+TABLE = "stg_ftc__documents"
+COLUMNS: list[tuple[str, str]] = [
+    ("part", "VARCHAR NOT NULL"),
+    ("url", "VARCHAR NOT NULL"),
+    ("title", "VARCHAR NOT NULL"),
+    ("published_date", "DATE"),
+    ("retrieved_at", "VARCHAR NOT NULL"),
+    ("text_excerpt", "VARCHAR NOT NULL"),
+    ("snapshot_sha256", "VARCHAR NOT NULL"),
+    ("size_bytes", "BIGINT NOT NULL"),
+]
+
+
+def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict[str, int]:
+    """Create stg_ftc__documents from the pinned page snapshots; return {table: row count}."""
+    # ftc imports this module on its last line, so it is imported here, at call time.
+    from pipeline.sources import ftc
+
+    con.execute(f"CREATE OR REPLACE TABLE {TABLE} (\n    "
+                + ",\n    ".join(f"{name} {sql_type}" for name, sql_type in COLUMNS) + "\n)")
+    rows = []
+    for snap in snaps:
+        path = store.verify(snap.sha256)
+        ftc.validate(path, snap)  # refuses a body that is not an HTML page with a title
+        doc = ftc.extract_document(path)
+        rows.append({
+            "part": snap.part or snap.filename,
+            "url": snap.url,
+            "title": doc["title"],
+            "published_date": doc["published_date"],
+            "retrieved_at": snap.retrieved_at,
+            "text_excerpt": doc["text_excerpt"],
+            "snapshot_sha256": snap.sha256,
+            "size_bytes": str(snap.size_bytes),
+        })
+    if rows:
+        names = [n for n, _ in COLUMNS]
+        frame = pd.DataFrame(rows, columns=names, dtype=object)
+        select = ", ".join(f"CAST({n} AS {t.replace(' NOT NULL', '')}) AS {n}" for n, t in COLUMNS)
+        con.register("_ftc_documents", frame)
+        try:
+            con.execute(f"INSERT INTO {TABLE} SELECT {select} FROM _ftc_documents ORDER BY part, retrieved_at")
+        finally:
+            con.unregister("_ftc_documents")
+    return {TABLE: con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0]}
