@@ -145,3 +145,33 @@ def test_unknown_soc_on_a_fresh_machine_stops_before_any_notebook(tmp_path):
     assert "[report_parameters] OccupationError: SOC code 29-1121 is not an occupation" in stopped
     assert "29-1122 (Occupational Therapists)" in stopped
     assert not (tmp_path / "build" / "src" / "notebooks").exists()
+
+
+def test_the_wage_history_reads_from_may_2020_to_the_current_release(built):
+    dirs, _ = built
+    import duckdb
+
+    with duckdb.connect(str(Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT reference_year, employment_count, annual_mean_wage_usd, annual_median_wage_usd, "
+            "annual_p10_wage_usd, annual_p90_wage_usd, estimation_method, method_break_before "
+            "FROM core_oews__national_wage_history WHERE soc_code = '29-1122' ORDER BY reference_year"
+        ).fetchall()
+        # A top-coded wage keeps its threshold: May 2024 oral surgeons' median is '#' (at least $239,200).
+        surgeons = con.execute(
+            "SELECT annual_median_wage_usd, annual_median_wage_usd_flag, annual_median_wage_lower_bound_usd "
+            "FROM core_oews__national_wage_history WHERE soc_code = '29-1022' AND reference_year = 2024"
+        ).fetchall()
+    # 2020-2024: PROVENANCE.md's table of the national workbooks; 2025: the current release (series
+    # OEUN000000000000029112201/04/13/11/15 in oe.data.May2025.29-1122.reconstructed.tsv).
+    assert [r[:6] for r in rows] == [
+        (2020, 126610, 87480, 86280, 57330, 122670),
+        (2021, 127830, 89470, 85570, 60680, 123840),
+        (2022, 134980, 92800, 93180, 63320, 123870),
+        (2023, 144840, 96790, 96370, 65210, 129620),
+        (2024, 152280, 98240, 98340, 67090, 129830),
+        (2025, 162450, 101280, 100330, 71690, 131950),
+    ]
+    assert [r[6] for r in rows] == ["pre-MB3"] + ["MB3 (model-based, from May 2021)"] * 5
+    assert [r[7] for r in rows] == [False, True, False, False, False, False]
+    assert surgeons == [(None, "top_coded", 239200.0)]
