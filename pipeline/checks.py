@@ -20,6 +20,10 @@ TERRITORY_AREA_CODES = ("6600000", "7200000", "7800000")
 # allows for the two programmes' different reference points (EP: annual average; OEWS: May) and for EP's own
 # rounding to hundreds. Documented in the methodology chapter.
 EP_BELOW_OEWS_TOLERANCE = 0.05
+# Every occupation gets a wider margin: EP takes railroad and postal employment from sources other than OEWS, and
+# measured on 2024-34 those sit up to 16% below OEWS (locomotive engineers: 27,000 against 31,990). A unit error
+# (thousands left unconverted) or a mismatched code would still fail it.
+EP_BELOW_OEWS_TOLERANCE_ANY_OCCUPATION = 0.20
 
 
 def result(table: str, rule: str, rows: list, columns: list[str]) -> dg.AssetCheckResult:
@@ -119,7 +123,7 @@ def stg_oews__cells_states_sum_to_nation(warehouse: WarehouseResource) -> dg.Ass
     return result("stg_oews__cells", rule, rows, ["occupation_code", "state_sum", "national", "states_published"])
 
 
-def _ep_vs_oews_rows(con, soc: str | None = None) -> list:
+def _ep_vs_oews_rows(con, tolerance: float, soc: str | None = None) -> list:
     where = "AND e.soc_code = ?" if soc else ""
     return con.execute(
         f"""
@@ -128,7 +132,7 @@ def _ep_vs_oews_rows(con, soc: str | None = None) -> list:
         FROM stg_ep__occupation_projections AS e
         JOIN core_oews__national_wage_history AS h ON h.soc_code = e.soc_code AND h.reference_year = e.base_year
         WHERE e.occupation_type = 'Line item' AND h.employment_count > 0
-          AND e.employment_base_persons < h.employment_count * (1 - {EP_BELOW_OEWS_TOLERANCE}) {where}
+          AND e.employment_base_persons < h.employment_count * (1 - {tolerance}) {where}
         ORDER BY ratio LIMIT 100
         """,
         [soc] if soc else [],
@@ -136,32 +140,32 @@ def _ep_vs_oews_rows(con, soc: str | None = None) -> list:
 
 
 EP_COLUMNS = ["edition", "soc_code", "title", "ep_base_persons", "oews_employment", "ep_over_oews"]
-EP_RULE = (f"EP base-year employment (with the self-employed) >= {1 - EP_BELOW_OEWS_TOLERANCE:.0%} of OEWS "
-           "employment for the same year")
+
+
+def _ep_rule(tolerance: float) -> str:
+    return f"EP base-year employment (with the self-employed) >= {1 - tolerance:.0%} of OEWS employment, same year"
 
 
 @dg.asset_check(asset="stg_ep__occupation_projections", blocking=True,
-                additional_deps=["core_oews__national_wage_history"], description=EP_RULE + ", for the report's SOC")
+                additional_deps=["core_oews__national_wage_history"],
+                description=_ep_rule(EP_BELOW_OEWS_TOLERANCE) + ", for the report's occupation")
 def stg_ep__covers_oews_for_the_report_occupation(warehouse: WarehouseResource,
                                                   report: ReportParams) -> dg.AssetCheckResult:
-    # Blocking for the book's own occupation: its outlook chapter sets EP beside OEWS.
+    # The tight margin applies to the book's own occupation, whose outlook chapter sets EP beside OEWS.
+    rule = _ep_rule(EP_BELOW_OEWS_TOLERANCE) + f" (SOC {report.soc})"
     with warehouse.connect(read_only=True) as con:
-        rows = _ep_vs_oews_rows(con, report.soc)
-    return result("stg_ep__occupation_projections", f"{EP_RULE} (SOC {report.soc})", rows, EP_COLUMNS)
+        rows = _ep_vs_oews_rows(con, EP_BELOW_OEWS_TOLERANCE, report.soc)
+    return result("stg_ep__occupation_projections", rule, rows, EP_COLUMNS)
 
 
-@dg.asset_check(asset="stg_ep__occupation_projections", blocking=False,
-                additional_deps=["core_oews__national_wage_history"], description=EP_RULE + ", every occupation")
+@dg.asset_check(asset="stg_ep__occupation_projections", blocking=True,
+                additional_deps=["core_oews__national_wage_history"],
+                description=_ep_rule(EP_BELOW_OEWS_TOLERANCE_ANY_OCCUPATION) + ", every occupation")
 def stg_ep__covers_oews_for_every_occupation(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    # A warning only: EP takes railroad and postal employment from other sources than OEWS, and those few
-    # occupations (measured on 2024-34: 7 of 831, all rail or postal) sit below OEWS by up to 16%.
+    rule = _ep_rule(EP_BELOW_OEWS_TOLERANCE_ANY_OCCUPATION)
     with warehouse.connect(read_only=True) as con:
-        rows = _ep_vs_oews_rows(con)
-    check = result("stg_ep__occupation_projections", EP_RULE, rows, EP_COLUMNS)
-    if not check.passed:
-        check = dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                    description=check.description, metadata=check.metadata)
-    return check
+        rows = _ep_vs_oews_rows(con, EP_BELOW_OEWS_TOLERANCE_ANY_OCCUPATION)
+    return result("stg_ep__occupation_projections", rule, rows, EP_COLUMNS)
 
 
 def _gap_check(table: str):
