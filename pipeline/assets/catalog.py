@@ -9,6 +9,7 @@ import pandas as pd
 from pipeline.assets.snapshot import ASSET_NAMES, snapshot_states
 from pipeline.incremental import StepState, fingerprint
 from pipeline.resources import WarehouseResource
+from pipeline.transaction import transaction
 
 SNAPSHOT_COLUMNS = (
     "sha256", "source_id", "part", "filename", "url", "origin", "relation", "package", "retrieved_at",
@@ -34,19 +35,11 @@ def meta_catalog(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         context.log.info("The snapshot catalogue is up to date.")
     else:
         snapshots, sources = _frames(states)
-        con = warehouse.connect()
-        try:
-            con.execute("BEGIN TRANSACTION")
+        with warehouse.connect() as con, transaction(con):
             con.register("snapshots_df", snapshots)
             con.register("sources_df", sources)
             con.execute("CREATE OR REPLACE TABLE meta_snapshots AS SELECT * FROM snapshots_df")
             con.execute("CREATE OR REPLACE TABLE meta_sources AS SELECT * FROM sources_df")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
         step.save(fp)
     for key in ("meta_snapshots", "meta_sources"):
         yield dg.MaterializeResult(asset_key=key, data_version=dg.DataVersion(fingerprint(fp, key)))

@@ -8,6 +8,7 @@ import dagster as dg
 
 from pipeline.incremental import StepState, fingerprint
 from pipeline.resources import WarehouseResource
+from pipeline.transaction import transaction
 from pipeline.settings import paths
 
 HEADER = re.compile(r"^--\s*(description|depends):\s*(.+)$", re.MULTILINE)
@@ -35,17 +36,9 @@ def _mart_asset(sql_path: Path) -> dg.AssetsDefinition:
             context.log.info(f"{name} is up to date; nothing to do.")
             rows = step.load()["rows"]
         else:
-            con = warehouse.connect()
-            try:
-                con.execute("BEGIN TRANSACTION")
+            with warehouse.connect() as con, transaction(con):
                 con.execute(sql)
-                rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            finally:
-                con.close()
+                rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
             step.save(fp, rows=rows)
         return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"rows": rows, "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")})
 

@@ -15,19 +15,13 @@ from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.lineage import record_lineage
 from pipeline.resources import WarehouseResource
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
-from pipeline.sources import (
-    ces,
-    compensation_samples,
-    employment_projections,
-    ftc,
-    jolts,
-    oews_current,
-    oews_history,
-)
+from pipeline.transaction import transaction
+from pipeline.sources import oews_current
+from pipeline.sources.registry import BY_ID
 
-# source module -> (step name, {table: description})
+# source id -> (step name, {table: description})
 STAGING = {
-    oews_current: ("stg_oews", {
+    "oews_current": ("stg_oews", {
         "stg_oews__cells": "OEWS current release: one row per area x industry x occupation cell, values typed and flagged.",
         "stg_oews__areas": "OEWS areas: nation, states and territories, metro and nonmetro areas.",
         "stg_oews__industries": "OEWS industries (NAICS-based codes) with their display level.",
@@ -35,27 +29,27 @@ STAGING = {
         "stg_oews__release": "The OEWS release these tables hold (code, reference year and period).",
         "stg_oews__footnotes": "The release's footnotes, including the top-code thresholds (footnote 5).",
     }),
-    oews_history: ("stg_oews_history", {
+    "oews_history": ("stg_oews_history", {
         "stg_oews__history_cells": "OEWS May workbooks since 2020, harmonised: one row per year x area x industry x occupation.",
         "stg_oews__history_files": "Each OEWS workbook loaded: year, scope, top-code thresholds, rows.",
     }),
-    employment_projections: ("stg_ep", {
+    "employment_projections": ("stg_ep", {
         "stg_ep__occupation_projections": "EP projections per edition and occupation, in persons: base, projected, change, openings, self-employed share, entry education.",
         "stg_ep__editions": "Each EP edition loaded: base and projection years, sheet used, occupations.",
     }),
-    ces: ("stg_ces", {
+    "ces": ("stg_ces", {
         "stg_ces__observations": "CES monthly values, every vintage: one row per series x month x snapshot.",
         "core_ces__monthly_employment": "CES monthly employment (latest vintage) with revision flags, in persons.",
         "stg_ces__industries": "CES industry codes (ce.industry).",
     }),
-    jolts: ("stg_jolts", {
+    "jolts": ("stg_jolts", {
         "stg_jolts__observations": "JOLTS monthly values, every vintage: one row per series x month x snapshot.",
         "core_jolts__monthly_rates_and_levels": "JOLTS openings, hires, quits, layoffs and separations (latest vintage), levels and rates.",
     }),
-    compensation_samples: ("stg_comp", {
+    "compensation_samples": ("stg_comp", {
         "stg_comp__samples": "Compensation samples, validated, normalised to annual USD, outliers flagged (never dropped).",
     }),
-    ftc: ("stg_ftc", {
+    "ftc": ("stg_ftc", {
         "stg_ftc__documents": "FTC non-compete rule documents: title, date, URL and a plain-text extract.",
     }),
 }
@@ -75,14 +69,9 @@ def load_transaction(con, module, store: SnapshotStore, snaps: list[SnapshotMeta
     lineage = lambda c, counts: record_lineage(c, snaps, counts, built_at)  # noqa: E731
     if module is oews_current:  # its loader manages the transaction itself (it also serves the benchmark)
         return oews_current.load_staging(con, store, snaps, before_commit=lineage)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         counts = module.load_staging(con, store, snaps)
         lineage(con, counts)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return counts
 
 
@@ -125,7 +114,7 @@ def _staging_asset(module, step_name: str, tables: dict[str, str]) -> dg.AssetsD
 
 
 def staging_assets() -> list[dg.AssetsDefinition]:
-    return [_staging_asset(module, step, tables) for module, (step, tables) in STAGING.items()]
+    return [_staging_asset(BY_ID[source_id], step, tables) for source_id, (step, tables) in STAGING.items()]
 
 
 def staging_tables() -> set[str]:

@@ -26,6 +26,7 @@ from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
 from pipeline.sources.base import FetchContext, FetchResult, keep_valid
 from pipeline.sources.errors import FetchError, SourceFileError
+from pipeline.transaction import transaction
 
 SOURCE_ID = "oews_current"
 TITLE = "OEWS current release (all occupations, areas and industries)"
@@ -217,20 +218,15 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
     anywhere leaves the previous tables exactly as they were.
     """
     by_name = {s.filename: s for s in snaps}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if PACKAGE_DATA_FILE in by_name:
             _load_from_package(con, store, by_name[PACKAGE_DATA_FILE])
         else:
             _load_from_flat_files(con, store, by_name)
         _validate_loaded(con)
-        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in STAGING_TABLES}
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in STAGING_TABLES}
         if before_commit:
             before_commit(con, counts)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return counts
 
 
