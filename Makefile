@@ -1,11 +1,12 @@
 # Two commands for a new machine: `make book` builds the report, `make test` runs the tests.
-# Both create .venv and install the pinned dependencies (requirements.lock) first.
+# Both create .venv and install the pinned dependencies first: Python packages from requirements.lock, and the
+# book's static assets (US state geometry) from the npm registry, pinned in package-lock.json.
 
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml package-lock.json | sha256sum | cut -c1-12)
 
 # Report parameters; empty means the defaults in pyproject.toml [tool.occupation_book].
 SOC ?=
@@ -37,8 +38,9 @@ refresh: $(STAMP)  ## Fetch every source, store new snapshots, re-pin warehouse/
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml package-lock.json
 	rm -f $(VENV)/.installed-*
+	npm ci --no-audit --no-fund --silent
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
 	@# The project itself goes on the path without a build step (an editable install would need setuptools).

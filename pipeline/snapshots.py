@@ -50,16 +50,17 @@ def resolve_source(module, lock: dict, store: SnapshotStore, *, mirror: Mirror |
                 res.snapshots.append(snap)
                 res.obtained_from[snap.sha256] = "package (not pinned)"
         return res
-    package_done = False
+    offline_done = False
     for pin in pinned:
         meta = pin_meta(pin, module.SOURCE_ID)
         where = _obtain(meta, store, mirror, remote)
-        if where is None and meta.origin == "package" and not package_done:
+        # Offline origins: an installed package, or a file committed in this repository.
+        if where is None and meta.origin in ("package", "repository") and not offline_done:
             offline = getattr(module, "offline_snapshots", None)
             if offline is not None:
                 offline(store)
-                package_done = True
-                where = "package" if store.has_object(meta.sha256) else None
+                offline_done = True
+                where = meta.origin if store.has_object(meta.sha256) else None
         if where is None:
             res.absent.append({"part": meta.part, "filename": meta.filename, "sha256": meta.sha256,
                                "reason": _absent_reason(meta, mirror, remote)})
@@ -92,6 +93,9 @@ def _obtain(meta: SnapshotMeta, store: SnapshotStore, mirror: Mirror | None, rem
 
 
 def _absent_reason(meta: SnapshotMeta, mirror, remote) -> str:
+    if meta.origin == "repository":
+        return (f"{meta.url.removeprefix('repository:')} no longer hashes to the pinned {meta.sha256[:12]}: it was "
+                "edited after the last refresh. Run `make refresh` to pin the new version.")
     places = ["the local store"]
     places.append("the snapshot remote" if remote else "no snapshot remote (SNAPSHOT_REMOTE unset)")
     places.append("the mirror" if mirror else "no mirror (SOURCES_MIRROR unset)")

@@ -73,3 +73,25 @@ def oews_flat_files(reference_dir, package_sqlite, tmp_path_factory) -> dict[str
         "oe.occupation": out / "oe.occupation",
         "oe.release": out / "oe.release",
     }
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory, reference_dir):
+    """One end-to-end build for the whole session, on a fresh machine: empty store, mirror and package origins.
+
+    Returns (env dirs, html dir); the build's stdout is in <warehouse>/../build.log.
+    """
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("e2e")
+    dirs = {"WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(root / "build"),
+            "SOURCES_MIRROR": str(reference_dir)}
+    env = os.environ | {"DAGSTER_HOME": str(root / "dagster_home")} | dirs
+    env.pop("SOC", None)
+    env.pop("EDITION", None)
+    result = subprocess.run([sys.executable, "-m", "pipeline.build"], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (root / "build.log").write_text(result.stdout)
+    return dirs, Path(dirs["BUILD_DIR"]) / "html"

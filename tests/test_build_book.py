@@ -22,16 +22,9 @@ def run_build(env_dirs: dict, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, reference_dir):
-    root = tmp_path_factory.mktemp("e2e")
-    # A fresh machine with an empty snapshot store: the mirror and the package supply the pinned bytes.
-    dirs = {"WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(root / "build"),
-            "SOURCES_MIRROR": str(reference_dir)}
-    result = run_build(dirs)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    (root / "build.log").write_text(result.stdout)
-    return dirs, Path(dirs["BUILD_DIR"]) / "html"
+@pytest.fixture
+def built(built_book):
+    return built_book
 
 
 class _ResourceFinder(HTMLParser):

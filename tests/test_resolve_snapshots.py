@@ -122,3 +122,16 @@ def test_the_refresh_job_and_quarterly_schedule_are_defined():
     schedule = defs.resolve_schedule_def("quarterly_refresh")
     assert schedule.cron_schedule == "0 6 15 2,5,8,11 *"
     assert defs.resolve_job_def("refresh_sources_job") is not None
+
+
+def test_the_committed_samples_file_is_its_own_offline_origin(tmp_path, monkeypatch):
+    from pipeline.sources import compensation_samples
+
+    res = resolve_source(compensation_samples, LOCK, SnapshotStore(tmp_path / "a"))
+    assert res.status == "complete" and list(res.obtained_from.values()) == ["repository"]
+    # Edited after the last refresh: the pinned bytes are gone, and the reason says what to do.
+    edited = tmp_path / "compensation_samples.csv"
+    edited.write_text((PROJECT_ROOT / "warehouse/seeds/compensation_samples.csv").read_text() + "\n")
+    monkeypatch.setenv("COMPENSATION_SAMPLES_CSV", str(edited))
+    res = resolve_source(compensation_samples, LOCK, SnapshotStore(tmp_path / "b"))
+    assert res.status == "absent" and "edited after the last refresh" in res.absent[0]["reason"]

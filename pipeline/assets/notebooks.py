@@ -63,20 +63,29 @@ def execute_notebook(md_path: Path, out_path: Path, parameters: dict) -> None:
         os.replace(executed, out_path)
 
 
+# Pages that gather what the other pages wrote (the data downloads index) run after all of them.
+AFTER_ALL_OTHERS = {"data_downloads"}
+
+
 def _notebook_asset(md_path: Path) -> dg.AssetsDefinition:
     name = f"notebook__{md_path.stem}"
+    after = [f"notebook__{p.stem}" for p in notebook_sources()
+             if md_path.stem in AFTER_ALL_OTHERS and p.stem not in AFTER_ALL_OTHERS]
 
     # Every mart is an input: a page may read any of them, and its fingerprint covers them all.
     marts = sorted(s.stem for s in (paths().sql_dir / "marts").glob("*.sql"))
 
-    @dg.asset(name=name, deps=["report_parameters", "meta_snapshots", "meta_sources", *marts],
+    @dg.asset(name=name, deps=["report_parameters", "meta_snapshots", "meta_sources", *marts, *after],
               group_name="notebooks", kinds={"jupyter"},
               description=f"Executed notebook for the book page {md_path.name}.")
     def _notebook(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         p = warehouse.paths()
         params = load_parameters(p.state_dir)
-        upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint") for m in [*marts, "meta_catalog"]]
-        parameters = {**params, "warehouse_path": str(p.duckdb_path)}
+        upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint")
+                    for m in [*marts, "meta_catalog", *after]]
+        # CSVs behind each table and chart go to the book's static folder, which Sphinx copies into the site.
+        parameters = {**params, "warehouse_path": str(p.duckdb_path),
+                      "downloads_dir": str(p.build_dir / "src" / "_static" / "data")}
         fp = fingerprint(md_path.read_text(), hash_files(list(HELPER_DIR.glob("*.py"))), parameters, upstream)
         out_path = p.build_dir / "src" / "notebooks" / f"{md_path.stem}.ipynb"
         step = StepState(p.state_dir, name)

@@ -89,6 +89,16 @@ def csv_path() -> Path:
     return Path(os.environ.get("COMPENSATION_SAMPLES_CSV") or PROJECT_ROOT / "warehouse" / "seeds" / FILENAME)
 
 
+def offline_snapshots(store) -> list:
+    """The file as it is in the repository now; a build uses it only if it still hashes to the pinned bytes."""
+    path = csv_path()
+    if not path.is_file():
+        return []
+    return [store.put_file(path, source_id=SOURCE_ID, part=FILENAME, filename=FILENAME, url=REPOSITORY_URL,
+                           retrieved_at=now_utc(), origin="repository", relation="identical", license=LICENSE,
+                           citation=CITATION)]
+
+
 def fetch(ctx: FetchContext) -> FetchResult:
     """Snapshot the repository's CSV. An invalid CSV is reported unreachable, so a refresh keeps the old pin."""
     result = FetchResult()

@@ -1,0 +1,45 @@
+"""Preview one page without building the book: execute its notebook against an existing warehouse and write HTML.
+
+    WAREHOUSE_DIR=/tmp/me/wh python -m pipeline.preview_page book/notebooks/geography.md [--soc 29-1123]
+
+Writes <out>/<page>.ipynb and <out>/<page>.html (default out: /tmp/page-preview) and prints the HTML path. The
+warehouse must have been built by `make book` (or `python -m pipeline.build`) with the same WAREHOUSE_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline.assets.notebooks import execute_notebook
+from pipeline.settings import paths, setting
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("page", type=Path)
+    parser.add_argument("--soc", default=setting("soc"))
+    parser.add_argument("--out", type=Path, default=Path("/tmp/page-preview"))
+    args = parser.parse_args(argv)
+    import duckdb
+
+    p = paths()
+    with duckdb.connect(str(p.duckdb_path), read_only=True) as con:
+        title = con.execute("SELECT occupation_title FROM mart_oews__national_wages WHERE soc_code = ?",
+                            [args.soc]).fetchall()[0][0]
+        period = con.execute("SELECT reference_period FROM stg_oews__release").fetchall()[0][0]
+    params = {"soc": args.soc, "occupation_title": title, "edition": setting("edition"),
+              "oews_reference_period": period, "warehouse_path": str(p.duckdb_path),
+              "downloads_dir": str(args.out / "_static" / "data")}
+    out_nb = args.out / f"{args.page.stem}.ipynb"
+    execute_notebook(args.page.resolve(), out_nb, params)
+    subprocess.run([str(Path(sys.executable).parent / "jupyter"), "nbconvert", "--to", "html", "--no-input",
+                    str(out_nb)], check=True, capture_output=True)
+    print(out_nb.with_suffix(".html"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
