@@ -17,14 +17,20 @@ STRICT ?=
 export STRICT
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: book test bench dev refresh lock clean install accept
+.PHONY: book test bench dev refresh lock clean install accept chromium
 
 book: $(STAMP)  ## Build the book into book/_build/html (offline, from warehouse/sources.lock)
 	@mkdir -p $(DAGSTER_HOME)
 	$(PY) -m pipeline.build
 
-test: $(STAMP)  ## Run the test suite
+test: $(STAMP) chromium  ## Run the test suite (includes the browser tests)
 	$(PY) -m pytest
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser offline).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 bench: $(STAMP)  ## Benchmarks: full-release OEWS load time and peak memory (writes bench/results/*.json)
 	$(PY) -m bench.run

@@ -84,6 +84,10 @@ def built_book(tmp_path_factory, reference_dir):
     import subprocess
     import sys
 
+    reuse = os.environ.get("REUSE_BUILT_BOOK")
+    if reuse:  # for iterating on page tests: a folder holding warehouse/ and build/ from an earlier build
+        return ({"WAREHOUSE_DIR": f"{reuse}/warehouse", "BUILD_DIR": f"{reuse}/build"},
+                Path(reuse) / "build" / "html")
     root = tmp_path_factory.mktemp("e2e")
     dirs = {"WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(root / "build"),
             "SOURCES_MIRROR": str(reference_dir)}

@@ -1,0 +1,70 @@
+"""Book build benchmarks, on a copy of the project so that editing a page never touches the working tree.
+
+- cold: `python -m pipeline.build` with dependencies installed and the snapshot store populated, but no
+  warehouse, no step state and no built site (target < 90 s);
+- one page changed: append a comment to one notebook and rebuild; only that notebook may re-execute
+  (target < 20 s).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipeline.settings import PROJECT_ROOT
+
+TARGET_COLD_S = 90
+TARGET_ONE_PAGE_S = 20
+EDITED_PAGE = "trend"
+
+
+def _copy_project(dest: Path) -> None:
+    shutil.rmtree(dest, ignore_errors=True)
+    files = subprocess.run(["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    for rel in files:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_ROOT / rel, target)
+    (dest / "node_modules").symlink_to(PROJECT_ROOT / "node_modules")
+
+
+def _build(project: Path, env: dict) -> tuple[float, str]:
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "pipeline.build"], cwd=project, env=env, capture_output=True,
+                         text=True)
+    seconds = time.perf_counter() - start
+    if out.returncode != 0:
+        raise SystemExit(f"book build failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    return seconds, out.stdout + out.stderr
+
+
+def run(cache: Path, populated_store: Path) -> dict:
+    project = cache / "project"
+    _copy_project(project)
+    work = cache / "book"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "warehouse").mkdir(parents=True)
+    shutil.copytree(populated_store, work / "warehouse" / "snapshots")
+    env = {k: v for k, v in os.environ.items() if k not in ("SOURCES_MIRROR", "SOC", "EDITION")}
+    # The copy must import its own code, not the working tree's (the venv's .pth points at the working tree).
+    env |= {"WAREHOUSE_DIR": str(work / "warehouse"), "BUILD_DIR": str(work / "build"),
+            "DAGSTER_HOME": str(work / "dagster_home"), "SOURCES_LOCK": str(project / "warehouse" / "sources.lock"),
+            "PYTHONPATH": str(project)}
+    cold, _ = _build(project, env)
+    page = project / "book" / "notebooks" / f"{EDITED_PAGE}.md"
+    page.write_text(page.read_text() + "\n<!-- benchmark edit -->\n")
+    one_page, log = _build(project, env)
+    executed = sorted(set(re.findall(r"notebook__(\w+) - STEP_START", log)) -
+                      set(re.findall(r"notebook__(\w+) - .*not re-executed", log)))
+    skipped = len(re.findall(r"not re-executed", log))
+    return {
+        "cold_seconds": round(cold, 1), "target_cold_seconds": TARGET_COLD_S,
+        "one_page_seconds": round(one_page, 1), "target_one_page_seconds": TARGET_ONE_PAGE_S,
+        "edited_page": EDITED_PAGE, "notebooks_re_executed": executed, "notebooks_skipped": skipped,
+    }
