@@ -9,7 +9,6 @@ warehouse must have been built by `make book` (or `python -m pipeline.build`) wi
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
@@ -35,10 +34,33 @@ def main(argv: list[str] | None = None) -> int:
               "downloads_dir": str(args.out / "_static" / "data")}
     out_nb = args.out / f"{args.page.stem}.ipynb"
     execute_notebook(args.page.resolve(), out_nb, params)
-    subprocess.run([str(Path(sys.executable).parent / "jupyter"), "nbconvert", "--to", "html", "--no-input",
-                    str(out_nb)], check=True, capture_output=True)
-    print(out_nb.with_suffix(".html"))
+    out_html = out_nb.with_suffix(".html")
+    out_html.write_text(render(out_nb))
+    print(out_html)
     return 0
+
+
+def render(notebook: Path) -> str:
+    """Markdown cells and cell outputs, in order, as one HTML page styled like the book (code is hidden)."""
+    import nbformat
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable("table")
+    parts = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            parts.append(md.render(cell.source))
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                parts.append(data["text/html"])
+            elif "text/markdown" in data:
+                parts.append(md.render(data["text/markdown"]))
+            elif output.get("output_type") == "stream":
+                parts.append(f"<pre>{output.get('text', '')}</pre>")
+    css = (Path(__file__).resolve().parents[1] / "book" / "_static" / "report.css").read_text()
+    return (f"<!doctype html><html><head><meta charset='utf-8'><style>body{{font-family:sans-serif;"
+            f"max-width:60rem;margin:2rem auto}}{css}</style></head><body>{''.join(parts)}</body></html>")
 
 
 if __name__ == "__main__":
