@@ -69,7 +69,7 @@ def test_market_snapshot_numbers_match_the_release(built):
     # Ten states by employment: California first (13,810 jobs, median $124,510), then Texas (13,400).
     assert re.search(r"California</td>\s*<td>13,810</td>\s*<td>\$124,510</td>", page)
     assert page.index("California") < page.index("Texas") < page.index("New York")
-    assert page.count('alt="Bar chart of annual wage percentiles') == 1
+    assert page.count('alt="Bar chart of national annual wage percentiles') == 1
     assert "Occupational Therapists" in (html / "notebooks" / "index.html").read_text()
 
 

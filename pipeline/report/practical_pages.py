@@ -1,0 +1,230 @@
+"""Helpers for the "Working in the occupation" pages and the FAQ / regulatory notes.
+
+Each helper runs one small SQL query against the warehouse and returns raw values (never formatted, never
+filled in): the pages format them with ``pipeline.report.format`` and say "not published" where BLS did not.
+
+The practical chapters are written for the rehabilitation-therapy occupations (occupational and physical
+therapists and their assistants, and near neighbours). ``role`` tells a page which wording fits the SOC it is
+built for; ``scope_note`` is shown when the SOC is outside that family, so the guidance is not passed off as
+fitting an occupation it was not written for.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from pipeline.report import format as fmt
+
+ALL_OCCUPATIONS = "00-0000"
+
+# Occupations the practical guidance was written for: therapists who evaluate and treat, and the assistants and
+# aides who carry out their plans. (SOC 2018 codes.)
+THERAPISTS = {"29-1122", "29-1123", "29-1125", "29-1127", "29-1128"}
+ASSISTANTS = {"31-2011", "31-2012", "31-2021", "31-2022"}
+# An assistant's usual step up is the supervising profession's own entry degree.
+SUPERVISING_PROFESSION = {"31-2011": "29-1122", "31-2012": "29-1122", "31-2021": "29-1123", "31-2022": "29-1123"}
+# Where OEWS counts the people who run therapy departments and practices.
+MANAGERS_SOC = "11-9111"
+
+
+def role(soc: str) -> str:
+    """'therapist', 'assistant' or 'other' (the guidance may not fit)."""
+    if soc in THERAPISTS:
+        return "therapist"
+    if soc in ASSISTANTS:
+        return "assistant"
+    return "other"
+
+
+def scope_note(soc: str, occupation_title: str) -> str:
+    """Markdown: a visible caution when the practical guidance was not written for this occupation ('' if it was)."""
+    if role(soc) != "other":
+        return ""
+    return (f"> **A note on fit.** The practical guidance in this part of the book was written for the "
+            f"rehabilitation-therapy occupations. It is shown for {occupation_title} (SOC {soc}) as it stands; "
+            "the numbers are this occupation's own, but the advice may need translating to its work.")
+
+
+def is_missing(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+
+
+def value_or_reason(value, flag, formatter) -> str:
+    """The formatted value, or the plain-words reason BLS gave for not publishing it."""
+    if not is_missing(flag):
+        return fmt.flag_text(flag)
+    return formatter(value)
+
+
+def ep_latest(con, soc: str) -> dict | None:
+    """The latest Employment Projections edition for this SOC, with the all-occupations row beside it.
+
+    Returns None when EP has no line for the SOC. Keys: the mart's columns, plus ``all_*`` for the total.
+    """
+    rows = con.execute(
+        """
+        SELECT soc_code, edition, base_year, projection_year, employment_base_persons,
+               employment_projected_persons, employment_change_persons, employment_change_pct, self_employed_pct,
+               openings_annual_avg_persons, openings_pct_of_base, entry_education, work_experience,
+               on_the_job_training, median_annual_wage_usd, median_wage_year
+        FROM mart_ep__occupation_outlook
+        WHERE is_latest_edition AND soc_code IN (?, ?)
+        """,
+        [soc, ALL_OCCUPATIONS],
+    ).df()
+    own = rows[rows.soc_code == soc]
+    if own.empty:
+        return None
+    out = own.iloc[0].to_dict()
+    total = rows[rows.soc_code == ALL_OCCUPATIONS]
+    for key in ("employment_change_pct", "openings_pct_of_base", "self_employed_pct"):
+        out[f"all_{key}"] = total.iloc[0][key] if not total.empty else None
+    return out
+
+
+def national(con, soc: str) -> dict | None:
+    rows = con.execute("SELECT * FROM mart_oews__national_wages WHERE soc_code = ?", [soc]).df()
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def settings(con, soc: str) -> pd.DataFrame:
+    """OEWS employment and mean wage in each of the report's settings (industry cells), largest first."""
+    return con.execute(
+        """
+        SELECT report_variant, oews_industry_code, oews_industry_title, is_proxy, caveat,
+               employment_count, employment_count_flag, annual_mean_wage_usd, annual_mean_wage_usd_flag,
+               annual_median_wage_usd, annual_median_wage_usd_flag
+        FROM mart_oews__setting_wages
+        WHERE soc_code = ?
+        ORDER BY employment_count DESC NULLS LAST, report_variant
+        """,
+        [soc],
+    ).df()
+
+
+def states(con, soc: str) -> pd.DataFrame:
+    """The 50 states and DC (FIPS codes below 60; territories left out) with jobs per 1,000 published."""
+    return con.execute(
+        """
+        SELECT state_name, employment_count, jobs_per_1000, location_quotient
+        FROM mart_oews__state_wages
+        WHERE soc_code = ? AND state_fips_code < '60' AND jobs_per_1000 IS NOT NULL
+        ORDER BY jobs_per_1000 DESC, state_name
+        """,
+        [soc],
+    ).df()
+
+
+def place(state_name: str) -> str:
+    """'the District of Columbia', 'Ohio': a state name as it reads inside a sentence."""
+    return f"the {state_name}" if state_name.startswith("District of") else state_name
+
+
+def wage_history_year(con, soc: str, year: int) -> dict | None:
+    rows = con.execute(
+        "SELECT * FROM core_oews__national_wage_history WHERE soc_code = ? AND reference_year = ?", [soc, year]
+    ).df()
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def title_of(con, soc: str) -> str | None:
+    rows = con.execute("SELECT occupation_title FROM mart_oews__national_wages WHERE soc_code = ?", [soc]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def ftc_documents(con) -> pd.DataFrame:
+    """The FTC document snapshots in this build, oldest first (undated pages last)."""
+    return con.execute(
+        """
+        SELECT title, published_date, url, text_excerpt, retrieved_at, snapshot_sha256
+        FROM stg_ftc__documents
+        ORDER BY published_date NULLS LAST, title
+        """
+    ).df()
+
+
+def excerpt(text, limit: int = 280) -> str:
+    """The first ``limit`` characters of a plain-text excerpt, cut at a word, with an ellipsis if shortened."""
+    if is_missing(text):
+        return ""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+# The skill matrix on the skills page: (skill, what good looks like, how to prove it). Written for this book;
+# rows whose wording differs for assistants carry an assistant variant.
+_SKILLS_THERAPIST = [
+    ("Assessment and clinical reasoning",
+     "Finds what actually limits the person's function, sets a baseline with a standard measure and can say why "
+     "that measure was chosen",
+     "A de-identified case walk-through: findings, what you ruled out, what you measured"),
+    ("Goals and plan of care",
+     "Goals that the patient and a payer can both read: specific, measurable, dated and tied to daily life, with "
+     "a clear progression",
+     "An outline plan of care (no identifiers) with two goals and the criteria for progressing each"),
+    ("Treatment choices",
+     "Treatment follows from the evaluation, is adjusted session by session, and is dropped when the data say it "
+     "is not working",
+     "A short account of a plan you changed and the numbers that made you change it"),
+]
+_SKILLS_ASSISTANT = [
+    ("Observation and reporting",
+     "Notices a change in a patient's status or response during a session and tells the supervising therapist "
+     "promptly and precisely",
+     "A story of a change you spotted, what you reported and what the therapist did with it"),
+    ("Carrying out the plan of care",
+     "Delivers the therapist's plan faithfully, grades activities within it and tracks progress toward its goals",
+     "A de-identified session log that shows progress measured against the plan's goals"),
+    ("Treatment within the plan",
+     "Adjusts difficulty and set-up within the plan's limits and knows when a change needs the therapist",
+     "An example of a session you modified, and one you paused to consult the therapist"),
+]
+_SKILLS_SHARED = [
+    ("Documentation",
+     "Notes finished the same day, accurate, showing why the care is needed and what changed; they hold up to an "
+     "audit",
+     "Your note routine and its safeguards (templates, a closing checklist, a set time in the day)"),
+    ("Caseload and time",
+     "Quality holds on a full day; clear about what to do first, what can wait and what to escalate",
+     "A one-page plan for a heavy day: priorities, what moves, whom you tell"),
+    ("Handoffs and team communication",
+     "Nothing important is lost between shifts, disciplines or settings",
+     "A handoff template with the fields that are required and those that are optional"),
+    ("Patient and family education",
+     "People understand and actually do the home programme; understanding is checked, not assumed",
+     "An education script or handout and how you confirmed it was understood (for example teach-back)"),
+    ("Safety and scope",
+     "Spots warning signs, stays within scope, escalates early and records what was done",
+     "A near-miss story: what you noticed, whom you told, what changed afterwards"),
+]
+
+
+def skill_matrix_markdown(soc: str) -> str:
+    """The skill matrix as a Markdown table, worded for therapists or for assistants."""
+    rows = (_SKILLS_ASSISTANT if role(soc) == "assistant" else _SKILLS_THERAPIST) + _SKILLS_SHARED
+    lines = ["| Skill | What good looks like | How to prove it |", "| --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def show_scope_note(soc: str, occupation_title: str) -> None:
+    """Display the scope note when there is one (an empty Markdown output would print its repr in the book)."""
+    from IPython.display import Markdown, display
+
+    note = scope_note(soc, occupation_title)
+    if note:
+        display(Markdown(note))
+
+
+def show_absent(page, source_ids: list[str]) -> None:
+    """Display the 'Not in this build' note for these sources if any is lacking (nothing when all are present)."""
+    from IPython.display import display
+
+    note = page.absent(source_ids)
+    if note.data:
+        display(note)
