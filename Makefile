@@ -15,6 +15,8 @@ export SOC EDITION
 # STRICT=1 (for publishing): a pinned source that cannot be had fails the build instead of being noted.
 STRICT ?=
 export STRICT
+RECORD_RUNS ?=
+export RECORD_RUNS
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 .PHONY: book test bench dev refresh lock clean install accept chromium

@@ -45,6 +45,7 @@ def _build(project: Path, env: dict) -> tuple[float, str]:
 
 
 def run(cache: Path, populated_store: Path) -> dict:
+    cache, populated_store = cache.resolve(), populated_store.resolve()
     project = cache / "project"
     _copy_project(project)
     work = cache / "book"

@@ -15,10 +15,11 @@ def fingerprint(*parts) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def hash_files(paths: list[Path]) -> str:
+def hash_files(paths: list[Path], root: Path | None = None) -> str:
+    """Hash of the files' names (relative to ``root`` when given) and contents."""
     digest = hashlib.sha256()
     for path in sorted(Path(p) for p in paths):
-        digest.update(path.name.encode())
+        digest.update(str(path.relative_to(root) if root else path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -81,11 +81,15 @@ def _notebook_asset(md_path: Path) -> dg.AssetsDefinition:
     def _notebook(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         p = warehouse.paths()
         params = load_parameters(p.state_dir)
-        upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint")
-                    for m in [*marts, "meta_catalog", *after]]
+        upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint") for m in [*marts, "meta_catalog"]]
         # CSVs behind each table and chart go to the book's static folder, which Sphinx copies into the site.
-        parameters = {**params, "warehouse_path": str(p.duckdb_path),
-                      "downloads_dir": str(p.build_dir / "src" / "_static" / "data")}
+        downloads = p.build_dir / "src" / "_static" / "data"
+        parameters = {**params, "warehouse_path": str(p.duckdb_path), "downloads_dir": str(downloads)}
+        if after:
+            # A page that lists the other pages' CSVs depends on those files, not on the pages' prose: editing
+            # one page's text re-executes that page alone.
+            upstream.append(hash_files([f for f in downloads.rglob("*.csv") if md_path.stem not in f.parts],
+                                       root=downloads))
         fp = fingerprint(md_path.read_text(), hash_files(list(HELPER_DIR.glob("*.py"))), parameters, upstream)
         out_path = p.build_dir / "src" / "notebooks" / f"{md_path.stem}.ipynb"
         step = StepState(p.state_dir, name)
