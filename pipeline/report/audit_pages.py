@@ -144,7 +144,9 @@ def check_settings_pay(ctx: Context) -> Finding:
     verdict = SUPPORTED if gap >= SETTING_GAP_MIN_PCT else NOT_SUPPORTED
     text = (f"Mean annual wage, {have.reference_period.iloc[0]}, national industry cells: " + "; ".join(parts) + ". "
             f"{hi.setting} pays {gap:.1f}% more than {lo.setting} (rule: at least {SETTING_GAP_MIN_PCT:.0f}%). "
-            f"The widest relative standard error of these means is {fmt.pct(have.max_wage_rse_pct.max())}.")
+            f"The widest relative standard error of these means is {fmt.pct(have.max_wage_rse_pct.max())}. "
+            "The settings chapter tests each pair of settings separately, against sampling error, so its verdict "
+            "can be more qualified than this one, which asks only whether the widest gap is material.")
     unpublished = [i for s in groups.industries_not_published for i in s.split(", ") if i]
     if unpublished:
         text += f" Not published for this occupation: industry {', '.join(unpublished)}."
