@@ -32,6 +32,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
+from pipeline.sources.typed_table import create_typed_table
 
 TABLE = "stg_comp__samples"
 MIN_SAMPLES_FOR_IQR = 8
@@ -79,8 +80,6 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
     from pipeline.sources import compensation_samples as cs
 
     cols = columns()
-    con.execute(f"CREATE OR REPLACE TABLE {TABLE} (\n    "
-                + ",\n    ".join(f"{name} {sql_type}" for name, sql_type in cols) + "\n)")
     rows: list[dict] = []
     for snap in snaps:
         path = store.verify(snap.sha256)
@@ -99,17 +98,8 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
                 "line_number": line,
             })
     flag_outliers(rows)
-    if rows:
-        names = [name for name, _ in cols]
-        # Everything goes in as text and is cast by DuckDB, so a None is NULL (never NaN) and types are explicit.
-        frame = pd.DataFrame([{n: _text(r[n]) for n in names} for r in rows], columns=names, dtype=object)
-        select = ", ".join(f"CAST({n} AS {t.replace(' NOT NULL', '')}) AS {n}" for n, t in cols)
-        con.register("_comp_samples", frame)
-        try:
-            con.execute(f"INSERT INTO {TABLE} SELECT {select} FROM _comp_samples")
-        finally:
-            con.unregister("_comp_samples")
-    return {TABLE: con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0]}
+    # Text in, cast by DuckDB: a None is NULL (never NaN) and the declared types are enforced.
+    return {TABLE: create_typed_table(con, TABLE, cols, [{n: _text(r[n]) for n, _ in cols} for r in rows])}
 
 
 def flag_outliers(rows: list[dict]) -> None:

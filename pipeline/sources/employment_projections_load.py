@@ -18,10 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
 from pipeline.sources.errors import SourceFileError
+from pipeline.sources.typed_table import create_typed_table
 from pipeline.sources.xlsx import open_workbook
 
 
@@ -308,8 +308,8 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
     projections = [r for _, (_, rows) in sorted(editions.items()) for r in rows]
     metas = [meta for _, (meta, _) in sorted(editions.items())]
     return {
-        PROJECTIONS_TABLE: _create(con, PROJECTIONS_TABLE, PROJECTION_COLUMNS, projections),
-        EDITIONS_TABLE: _create(con, EDITIONS_TABLE, EDITION_COLUMNS, metas),
+        PROJECTIONS_TABLE: create_typed_table(con, PROJECTIONS_TABLE, list(PROJECTION_COLUMNS.items()), projections),
+        EDITIONS_TABLE: create_typed_table(con, EDITIONS_TABLE, list(EDITION_COLUMNS.items()), metas),
     }
 
 
@@ -318,16 +318,3 @@ def _when(iso: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)  # recorded as UTC (SnapshotMeta)
 
 
-def _create(con, table: str, columns: dict[str, str], rows: list[dict]) -> int:
-    con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
-    if rows:
-        # object columns keep None as None (a typed frame would turn a missing BIGINT into a float NaN)
-        frame = pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in columns})
-        view = f"{table}_df"
-        con.register(view, frame)
-        try:
-            casts = ", ".join(f"CAST({c} AS {t})" for c, t in columns.items())
-            con.execute(f"INSERT INTO {table} SELECT {casts} FROM {view}")
-        finally:
-            con.unregister(view)
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

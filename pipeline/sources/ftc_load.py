@@ -13,9 +13,9 @@ With no snapshot the table is still created, empty, with the same columns.
 from __future__ import annotations
 
 import duckdb
-import pandas as pd
 
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
+from pipeline.sources.typed_table import create_typed_table
 
 TABLE = "stg_ftc__documents"
 COLUMNS: list[tuple[str, str]] = [
@@ -35,8 +35,6 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
     # ftc imports this module on its last line, so it is imported here, at call time.
     from pipeline.sources import ftc
 
-    con.execute(f"CREATE OR REPLACE TABLE {TABLE} (\n    "
-                + ",\n    ".join(f"{name} {sql_type}" for name, sql_type in COLUMNS) + "\n)")
     rows = []
     for snap in snaps:
         path = store.verify(snap.sha256)
@@ -52,13 +50,4 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
             "snapshot_sha256": snap.sha256,
             "size_bytes": str(snap.size_bytes),
         })
-    if rows:
-        names = [n for n, _ in COLUMNS]
-        frame = pd.DataFrame(rows, columns=names, dtype=object)
-        select = ", ".join(f"CAST({n} AS {t.replace(' NOT NULL', '')}) AS {n}" for n, t in COLUMNS)
-        con.register("_ftc_documents", frame)
-        try:
-            con.execute(f"INSERT INTO {TABLE} SELECT {select} FROM _ftc_documents ORDER BY part, retrieved_at")
-        finally:
-            con.unregister("_ftc_documents")
-    return {TABLE: con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0]}
+    return {TABLE: create_typed_table(con, TABLE, COLUMNS, rows, order_by="part, retrieved_at")}
