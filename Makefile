@@ -17,6 +17,9 @@ STRICT ?=
 export STRICT
 RECORD_RUNS ?=
 export RECORD_RUNS
+# The shared reference-data folder beside the project stands in for the network when it is there (see README).
+SOURCES_MIRROR ?= $(if $(wildcard ../shared/reference-data/MIRROR-INDEX.tsv),$(abspath ../shared/reference-data),)
+export SOURCES_MIRROR
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
 .PHONY: book test bench dev refresh lock clean install accept chromium
