@@ -17,6 +17,7 @@ import duckdb
 
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.sources import oews_current
+from pipeline.transaction import transaction
 
 READER = (
     "read_csv('{path}', delim='\\t', header=true, quote='', escape='', "
@@ -49,7 +50,8 @@ def main(step: str, flat_file: str, db_path: str) -> dict:
             store = SnapshotStore(Path(tmp))
             snaps = oews_current.snapshot_from_package(store)
             start = time.perf_counter()
-            oews_current.load_staging(con, store, snaps)
+            with transaction(con):
+                oews_current.load_staging(con, store, snaps)
         rows = con.execute("SELECT count(*) FROM stg_oews__cells").fetchone()[0]
     else:
         raise SystemExit(f"unknown step {step!r}")

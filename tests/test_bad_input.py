@@ -12,6 +12,12 @@ import pytest
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.sources import oews_current
 from pipeline.sources.errors import SourceFileError
+from pipeline.transaction import transaction
+
+
+def load(con, store, snaps):
+    with transaction(con):  # as the pipeline runs it: a failure rolls everything back
+        return oews_current.load_staging(con, store, snaps)
 
 
 def _snap(store, path, name):
@@ -29,7 +35,7 @@ def good_warehouse(tmp_path, oews_flat_files):
     """A warehouse already holding a good load, to prove a failed load leaves it untouched."""
     store = SnapshotStore(tmp_path / "snapshots")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    oews_current.load_staging(con, store, _flat_snaps(store, oews_flat_files, {}))
+    load(con, store, _flat_snaps(store, oews_flat_files, {}))
     yield con, store
     con.close()
 
@@ -48,7 +54,7 @@ def test_truncated_data_file_names_the_file_and_keeps_the_old_table(good_warehou
     cut = tmp_path / "cut"
     cut.write_bytes(data[: len(data) // 2 + 7])  # stops mid-row
     with pytest.raises(SourceFileError) as err:
-        oews_current.load_staging(con, store, _flat_snaps(store, oews_flat_files, {"oe.data.0.Current": cut}))
+        load(con, store, _flat_snaps(store, oews_flat_files, {"oe.data.0.Current": cut}))
     assert "oe.data.0.Current" in str(err.value) and "truncated" in str(err.value)
     _assert_untouched(con)
 
@@ -58,7 +64,7 @@ def test_html_error_page_in_place_of_data_is_refused(good_warehouse, oews_flat_f
     page = tmp_path / "page.html"
     page.write_text("<!DOCTYPE html><html><body>Access Denied</body></html>\n")
     with pytest.raises(SourceFileError, match=r"oe\.data\.0\.Current: has header"):
-        oews_current.load_staging(con, store, _flat_snaps(store, oews_flat_files, {"oe.data.0.Current": page}))
+        load(con, store, _flat_snaps(store, oews_flat_files, {"oe.data.0.Current": page}))
     _assert_untouched(con)
 
 
@@ -69,7 +75,7 @@ def test_row_with_missing_fields_is_reported(good_warehouse, oews_flat_files, tm
     bad = tmp_path / "bad"
     bad.write_text("".join(lines))
     with pytest.raises(SourceFileError, match=r"oe\.data\.0\.Current: could not be parsed"):
-        oews_current.load_staging(con, store, _flat_snaps(store, oews_flat_files, {"oe.data.0.Current": bad}))
+        load(con, store, _flat_snaps(store, oews_flat_files, {"oe.data.0.Current": bad}))
     _assert_untouched(con)
 
 
@@ -79,7 +85,7 @@ def test_renamed_lookup_column_names_the_column(good_warehouse, oews_flat_files,
     renamed = tmp_path / "oe.area"
     renamed.write_text(text)
     with pytest.raises(SourceFileError, match=r"oe\.area: has no column\(s\) \['area_name'\]"):
-        oews_current.load_staging(con, store, _flat_snaps(store, oews_flat_files, {"oe.area": renamed}))
+        load(con, store, _flat_snaps(store, oews_flat_files, {"oe.area": renamed}))
     _assert_untouched(con)
 
 
@@ -92,7 +98,7 @@ def test_truncated_package_database_names_the_file(good_warehouse, package_sqlit
     cut.write_bytes(gz.read_bytes()[: gz.stat().st_size // 3])
     snap = _snap(store, cut, oews_current.PACKAGE_DATA_FILE)
     with pytest.raises(SourceFileError, match=r"oews-2025\.sqlite\.gz: cannot be read"):
-        oews_current.load_staging(con, store, [snap])
+        load(con, store, [snap])
     _assert_untouched(con)
 
 

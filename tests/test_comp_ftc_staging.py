@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from staging_helpers import load, rows
 
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.sources import compensation_samples as cs
@@ -26,20 +27,6 @@ def put(store: SnapshotStore, path: Path, source_id: str, part: str, retrieved_a
     return store.put_file(path, source_id=source_id, part=part, filename=path.name, url=url,
                           retrieved_at=retrieved_at, origin="official", relation="identical", license="",
                           citation="")
-
-
-def load(loader, store, snaps, tmp_path):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute("BEGIN TRANSACTION")  # the caller owns the transaction
-    counts = loader(con, store, snaps)
-    con.execute("COMMIT")
-    return con, counts
-
-
-def rows(con, sql: str) -> list[dict]:
-    cur = con.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def sample(n: int, amount: str, pay_basis: str = "annual", soc: str = "29-1122", hours: str = "",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from staging_helpers import load, rows
 
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.sources import ces, jolts
@@ -52,20 +53,6 @@ def put(store: SnapshotStore, tmp_path: Path, source_id: str, part: str, name: s
     return store.put_file(path, source_id=source_id, part=part, filename=name, url=f"https://example.org/{name}",
                           retrieved_at=retrieved_at, origin="official", relation="identical", license="",
                           citation="")
-
-
-def load(loader, store, snaps, tmp_path):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute("BEGIN TRANSACTION")  # the caller owns the transaction
-    counts = loader(con, store, snaps)
-    con.execute("COMMIT")
-    return con, counts
-
-
-def rows(con, sql: str) -> list[dict]:
-    cur = con.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 # ---------------------------------------------------------------- CES

@@ -14,6 +14,7 @@ import pytest
 
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.sources import oews_current
+from pipeline.transaction import transaction
 
 
 def _store_flat_files(store: SnapshotStore, files: dict[str, Path]):
@@ -31,7 +32,8 @@ def flat_con(oews_flat_files, tmp_path_factory):
     store = SnapshotStore(tmp / "snapshots")
     snaps = _store_flat_files(store, oews_flat_files)
     con = duckdb.connect(str(tmp / "w.duckdb"))
-    counts = oews_current.load_staging(con, store, snaps)
+    with transaction(con):
+        counts = oews_current.load_staging(con, store, snaps)
     yield con, counts
     con.close()
 
@@ -42,7 +44,8 @@ def package_con(tmp_path_factory):
     store = SnapshotStore(tmp / "snapshots")
     snaps = oews_current.snapshot_from_package(store)
     con = duckdb.connect(str(tmp / "w.duckdb"))
-    counts = oews_current.load_staging(con, store, snaps)
+    with transaction(con):
+        counts = oews_current.load_staging(con, store, snaps)
     yield con, counts
     con.close()
 

@@ -16,7 +16,6 @@ from pipeline.lineage import record_lineage
 from pipeline.resources import WarehouseResource
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
 from pipeline.transaction import transaction
-from pipeline.sources import oews_current
 from pipeline.sources.registry import BY_ID
 
 # source id -> (step name, {table: description})
@@ -66,12 +65,9 @@ def code_files(module) -> list[str]:
 
 def load_transaction(con, module, store: SnapshotStore, snaps: list[SnapshotMeta], built_at: str) -> dict:
     """Load a source's tables and their lineage rows in one transaction."""
-    lineage = lambda c, counts: record_lineage(c, snaps, counts, built_at)  # noqa: E731
-    if module is oews_current:  # its loader manages the transaction itself (it also serves the benchmark)
-        return oews_current.load_staging(con, store, snaps, before_commit=lineage)
     with transaction(con):
         counts = module.load_staging(con, store, snaps)
-        lineage(con, counts)
+        record_lineage(con, snaps, counts, built_at)
     return counts
 
 

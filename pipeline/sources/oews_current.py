@@ -26,7 +26,6 @@ from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
 from pipeline.sources.base import FetchContext, FetchResult, keep_valid
 from pipeline.sources.errors import FetchError, SourceFileError
-from pipeline.transaction import transaction
 
 SOURCE_ID = "oews_current"
 TITLE = "OEWS current release (all occupations, areas and industries)"
@@ -210,24 +209,19 @@ def validate(path: Path, meta: SnapshotMeta) -> int:
 # ---------------------------------------------------------------- load
 
 
-def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: list[SnapshotMeta],
-                 before_commit=None) -> dict:
-    """Create every stg_oews__* table from the snapshots, in one transaction; return row counts.
+def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict:
+    """Create every stg_oews__* table from the snapshots; return row counts.
 
-    ``before_commit(con, counts)`` runs inside the same transaction (lineage records), so a failure
+    Like every source's loader it runs inside the caller's transaction (pipeline.transaction), so a failure
     anywhere leaves the previous tables exactly as they were.
     """
     by_name = {s.filename: s for s in snaps}
-    with transaction(con):
-        if PACKAGE_DATA_FILE in by_name:
-            _load_from_package(con, store, by_name[PACKAGE_DATA_FILE])
-        else:
-            _load_from_flat_files(con, store, by_name)
-        _validate_loaded(con)
-        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in STAGING_TABLES}
-        if before_commit:
-            before_commit(con, counts)
-    return counts
+    if PACKAGE_DATA_FILE in by_name:
+        _load_from_package(con, store, by_name[PACKAGE_DATA_FILE])
+    else:
+        _load_from_flat_files(con, store, by_name)
+    _validate_loaded(con)
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in STAGING_TABLES}
 
 
 def _load_from_package(con, store: SnapshotStore, snap: SnapshotMeta) -> None:
