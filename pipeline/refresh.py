@@ -13,9 +13,11 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from pipeline.acceptance import MAX_MOVE, big_moves
-from pipeline.lock import pin_record, pins, read_lock, write_lock
+from pipeline.editions import record_edition
+from pipeline.lock import pin_record, pins, read_lock
 from pipeline.mirror import mirror_from_env
 from pipeline.remote import remote_from_settings
 from pipeline.settings import Paths, paths
@@ -43,6 +45,7 @@ class RefreshReport:
     unreachable: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> part -> reason
     notes: list[str] = field(default_factory=list)
     lock_changed: bool = False
+    edition: str | None = None  # the edition a changed lock was recorded as
 
 
 def merge_source(module, old_pins: list[dict], result: FetchResult, staging: SnapshotStore) -> tuple[list[dict], list[Change]]:
@@ -138,7 +141,9 @@ def run_refresh(p: Paths, progress=print, only: list[str] | None = None) -> Refr
                 if store.has(sha):
                     remote.push(sha, store)
         if report.lock_changed:
-            write_lock(p.lock_path, new_lock)  # the last step: before it, no pin a build reads has changed
+            # The last step: before it, no pin a build reads has changed. The new lock becomes an edition of its
+            # own (a copy under editions/), so the one it replaces stays buildable.
+            report.edition = record_edition(p.lock_path, new_lock, datetime.now(timezone.utc))
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
     return report
@@ -166,7 +171,10 @@ def format_report(report: RefreshReport, lock_path) -> str:
         lines.append("Not reached (previous pins kept): " + ", ".join(
             f"{src} ({', '.join(parts)})" for src, parts in report.unreachable.items()))
     lines.append("")
-    lines.append(f"Lock {'rewritten' if report.lock_changed else 'unchanged'}: {lock_path}")
+    if report.lock_changed:
+        lines.append(f"Lock rewritten: {lock_path}, recorded as edition {report.edition}")
+    else:
+        lines.append(f"Lock unchanged: {lock_path} (no new edition)")
     return "\n".join(lines)
 
 
@@ -175,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="refresh only these source ids")
     args = parser.parse_args(argv)
     p = paths()
+    if p.edition:
+        print(f"REFRESH STOPPED: EDITION={p.edition} names an earlier edition; a refresh only ever updates the live "
+              "lock and records a new edition. Run it without EDITION.", file=sys.stderr)
+        return 2
     try:
         report = run_refresh(p, progress=lambda line: print(line, flush=True), only=args.only)
     except Exception as exc:

@@ -23,6 +23,7 @@ import openpyxl
 import pytest
 from werkzeug.wrappers import Response
 
+from pipeline.editions import edition_key
 from pipeline.refresh import format_report, run_refresh
 from pipeline.settings import paths
 
@@ -89,7 +90,9 @@ def _refresh_unchanged(project, only, expect_in_report):
 
 def test_real_workbook_is_fetched_pinned_and_counted(project, httpserver, reference_dir):
     real = _serve_history(httpserver, reference_dir)
-    before = {p["part"]: p for p in json.loads(project.lock_path.read_text())["sources"]["oews_history"]["snapshots"]}
+    before_lock = json.loads(project.lock_path.read_text())
+    before_edition = before_lock["edition"]
+    before = {p["part"]: p for p in before_lock["sources"]["oews_history"]["snapshots"]}
     report = run_refresh(project, progress=lambda _: None, only=["oews_history"])
     assert report.lock_changed
     pins = {p["part"]: p for p in json.loads(project.lock_path.read_text())["sources"]["oews_history"]["snapshots"]}
@@ -105,10 +108,17 @@ def test_real_workbook_is_fetched_pinned_and_counted(project, httpserver, refere
     text = format_report(report, project.lock_path)
     assert "oews_history / oesm24nat" in text and "changed" in text
     assert "oesm25nat" in text and "NOT REACHED" in text  # named, and the rest still pinned
+    # The changed lock is a new edition: kept under editions/, named after the one it replaces, and said so.
+    assert report.edition and report.edition != before_edition
+    assert edition_key(report.edition) > edition_key(before_edition)
+    assert (project.lock_path.parent / "editions" / f"{report.edition}.lock").read_bytes() == project.lock_path.read_bytes()
+    assert json.loads(project.lock_path.read_text())["edition"] == report.edition
+    assert f"recorded as edition {report.edition}" in text
     # A second refresh of the same bytes changes nothing.
     again = run_refresh(project, progress=lambda _: None, only=["oews_history"])
-    assert not again.lock_changed
+    assert not again.lock_changed and again.edition is None
     assert "unchanged" in format_report(again, project.lock_path)
+    assert len(list((project.lock_path.parent / "editions").glob("*.lock"))) == 1  # no edition without a change
 
 
 def test_403_without_contact_user_agent(project, httpserver, reference_dir, monkeypatch):
