@@ -22,11 +22,17 @@ SOURCES_MIRROR ?= $(if $(wildcard ../shared/reference-data/MIRROR-INDEX.tsv),$(a
 export SOURCES_MIRROR
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: book test bench dev refresh lock clean install accept chromium
+.PHONY: book catalog test bench dev refresh lock clean install accept chromium
 
-book: $(STAMP)  ## Build the book into book/_build/html (offline, from warehouse/sources.lock)
+book: $(STAMP)  ## Build one occupation's book into book/_build/<SOC>/html (offline, from warehouse/sources.lock)
 	@mkdir -p $(DAGSTER_HOME)
 	$(PY) -m pipeline.build
+
+# The occupations of the catalogue; empty means catalog_socs in pyproject.toml.
+SOCS ?=
+catalog: $(STAMP)  ## One site: a book per occupation and a landing page: make catalog SOCS="29-1122 29-1123"
+	@mkdir -p $(DAGSTER_HOME)
+	CATALOG_SOCS="$(SOCS)" $(PY) -m pipeline.build --catalog
 
 test: $(STAMP) chromium  ## Run the test suite (includes the browser tests)
 	$(PY) -m pytest
@@ -67,7 +73,7 @@ lock:  ## Re-resolve requirements.lock from pyproject.toml in a scratch environm
 	rm -rf .venv-lock
 
 clean:  ## Remove built outputs (keeps snapshots and the lock)
-	rm -rf book/_build warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/state
+	rm -rf book/_build warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/state warehouse/editions/*/
 
 accept: $(STAMP)  ## Accept a snapshot that moved >25%: make accept SOURCE=oews_history PART=oesm24nat REASON="..."
 	$(PY) -m pipeline.acceptance "$(SOURCE)" "$(PART)" --reason "$(REASON)"

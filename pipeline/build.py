@@ -1,8 +1,14 @@
-"""`make book`: check the parameters, then materialise every asset in one in-process Dagster run."""
+"""`make book` and `make catalog`: check the parameters, then materialise the assets in-process.
+
+One run builds the warehouse (and the previous edition's, for "What changed"); then one run per occupation
+builds that partition's book; `--catalog` ends with the landing page that links them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import re
 import sys
@@ -10,8 +16,10 @@ import sys
 import dagster as dg
 import duckdb
 
+from pipeline.editions import EditionError
 from pipeline.occupation import OccupationError, check_format, resolve
-from pipeline.settings import paths, setting
+from pipeline.settings import catalog_socs, paths, report_edition, setting
+from pipeline.snapshots import SnapshotMismatchError
 
 
 def _fail(message: str) -> int:
@@ -20,35 +28,91 @@ def _fail(message: str) -> int:
 
 
 def precheck_occupation(soc: str) -> None:
-    """Fail fast on a bad SOC code, before Dagster starts, whenever a warehouse already exists."""
+    """Fail fast on a bad SOC code, before Dagster starts, against the release this build will use."""
     check_format(soc)
-    db = paths().duckdb_path
-    if not db.exists():
-        return  # the report_parameters asset checks it once the warehouse is built
-    try:
-        with duckdb.connect(str(db), read_only=True) as con:
-            known = dict(con.execute("SELECT soc_code, occupation_title FROM mart_oews__national_wages").fetchall())
-    except duckdb.Error:
-        return
-    resolve(soc, known)
+    resolve(soc, _published_occupations())
+
+
+@functools.lru_cache(maxsize=1)
+def _published_occupations() -> dict[str, str]:
+    """Occupations of the warehouse when it exists; otherwise of the pinned OEWS release (restoring its bytes)."""
+    p = paths()
+    if p.duckdb_path.exists():
+        try:
+            with duckdb.connect(str(p.duckdb_path), read_only=True) as con:
+                return dict(con.execute("SELECT soc_code, occupation_title FROM mart_oews__national_wages").fetchall())
+        except duckdb.Error:
+            pass  # a warehouse from an interrupted first build: fall back to the snapshot
+    from pipeline.lock import read_lock
+    from pipeline.mirror import mirror_from_env
+    from pipeline.remote import remote_from_settings
+    from pipeline.snapshot_store import SnapshotStore
+    from pipeline.snapshots import resolve_source
+    from pipeline.sources import oews_current
+
+    store = SnapshotStore(p.snapshot_dir)
+    res = resolve_source(oews_current, read_lock(p.lock_path), store, mirror=mirror_from_env(),
+                         remote=remote_from_settings())
+    known = oews_current.published_occupations(store, res.snapshots)
+    if not known:
+        raise OccupationError("the OEWS current release is not in this build, so no occupation can be checked or "
+                              "reported. Restore its snapshot (SOURCES_MIRROR, the snapshot remote) or `make refresh`.")
+    return known
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--soc", default=setting("soc"), help="SOC code, e.g. 29-1122")
-    parser.add_argument("--edition", default=setting("edition"), help="edition name, e.g. 2026Q4")
+    parser.add_argument("--edition", default=None, help="an earlier edition to build, e.g. 2026Q4 (default: the live lock's)")
+    parser.add_argument("--catalog", action="store_true",
+                        help="build a book for each of CATALOG_SOCS and the catalogue site that links them")
+    parser.add_argument("--warehouse-only", action="store_true", help="build the warehouse, no books")
     args = parser.parse_args(argv)
-    os.environ["SOC"], os.environ["EDITION"] = args.soc, args.edition
+    if args.edition:
+        os.environ["EDITION"] = args.edition
+    socs = catalog_socs() if args.catalog else [args.soc]
+    os.environ["SOC"] = socs[0]  # the partitions are read from the settings when the definitions load
 
     try:
-        precheck_occupation(args.soc)
-    except OccupationError as exc:
+        p = paths()
+        p.lock_path  # an edition that was never recorded stops here
+        for soc in socs:
+            precheck_occupation(soc)
+    except (OccupationError, EditionError, SnapshotMismatchError) as exc:
         return _fail(str(exc))
+    edition = report_edition(args.edition)
 
-    from pipeline.definitions import all_assets, all_checks
+    from pipeline import definitions as d
     from pipeline.resources import ReportParams, default_resources
 
-    resources = default_resources() | {"report": ReportParams(soc=args.soc, edition=args.edition)}
+    resources = default_resources() | {"report": ReportParams(edition=edition)}
+    every = [*d.all_assets, *d.all_checks]
+    runs = [("warehouse", d.warehouse_assets + ([] if args.warehouse_only else [d.editions.previous_edition_warehouse]),
+             d.all_checks, None)]
+    if not args.warehouse_only:
+        runs += [(f"book {soc}", d.occupation_assets, [], soc) for soc in socs]
+    if args.catalog:
+        runs.append(("catalogue site", [d.landing.catalog_site], [], None))
+    with _instance() as instance:
+        for label, assets, checks, partition in runs:
+            selection = dg.AssetSelection.assets(*assets) | dg.AssetSelection.checks(*checks)
+            result = dg.materialize(every, selection=selection, partition_key=partition, resources=resources,
+                                    instance=instance, raise_on_error=False,
+                                    tags={"edition": edition, **({"soc": partition} if partition else {})})
+            if not result.success:
+                return _fail(f"{label}: " + _explain(result))
+    if args.warehouse_only:
+        print(f"\nWarehouse built: {p.duckdb_path}  (edition {edition})")
+    for soc in [] if args.warehouse_only else socs:
+        print(f"\nBook built: {p.html_dir(soc) / 'index.html'}  ({soc}, edition {edition})")
+    if args.catalog:
+        print(f"\nCatalogue built: {p.site_dir / 'index.html'}  ({len(socs)} occupations)")
+    print(source_summary())
+    return 0
+
+
+@contextlib.contextmanager
+def _instance():
     if os.environ.get("RECORD_RUNS") and os.environ.get("DAGSTER_HOME"):
         # Recorded in DAGSTER_HOME, so `make dev` shows the history of `make book`. Off by default: writing the
         # event log to SQLite took 8 s of a 20 s rebuild after a one-page edit.
@@ -57,17 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         instance = dg.DagsterInstance.ephemeral()
     try:
-        result = dg.materialize(
-            [*all_assets, *all_checks], resources=resources, instance=instance, raise_on_error=False,
-            tags={"soc": args.soc, "edition": args.edition},
-        )
+        yield instance
     finally:
         instance.dispose()
-    if not result.success:
-        return _fail(_explain(result))
-    print(f"\nBook built: {paths().html_dir / 'index.html'}  ({args.soc}, edition {args.edition})")
-    print(source_summary())
-    return 0
 
 
 def source_summary() -> str:

@@ -1,24 +1,26 @@
-"""Dagster code location: the asset graph from source snapshots to the built book."""
+"""Dagster code location: the asset graph from source snapshots to the built books and the catalogue."""
 
 import dagster as dg
 
 from pipeline import checks
-from pipeline.assets import book, catalog, notebooks, report, seeds, snapshot, staging
+from pipeline.assets import book, catalog, editions, landing, notebooks, report, seeds, snapshot, staging
 from pipeline.assets.marts import mart_assets
 from pipeline.jobs import quarterly_refresh_schedule, refresh_sources_job
+from pipeline.partitions import occupation_partitions
 from pipeline.resources import default_resources
 
 marts = mart_assets()
-all_assets = [
+# Built once for every occupation: one writer of one DuckDB file.
+warehouse_assets = [
     *snapshot.snapshot_assets(),
     catalog.meta_catalog,
     *staging.staging_assets(),
     seeds.seed_settings__industry_map,
     *marts,
-    report.report_parameters,
-    *notebooks.notebook_assets(),
-    book.book,
 ]
+# One partition per occupation: each reads the warehouse read-only and writes only under its own folder.
+occupation_assets = [report.report_parameters, *notebooks.notebook_assets(), book.book]
+all_assets = [*warehouse_assets, editions.previous_edition_warehouse, *occupation_assets, landing.catalog_site]
 
 warehouse_tables = staging.staging_tables() | {"seed_settings__industry_map"} | {m.key.path[-1] for m in marts}
 all_checks = [
@@ -27,14 +29,22 @@ all_checks = [
     *snapshot.snapshot_checks(),
 ]
 
-build_book_job = dg.define_asset_job("build_book", selection=dg.AssetSelection.all())
+build_warehouse_job = dg.define_asset_job(
+    "build_warehouse", selection=dg.AssetSelection.assets(*warehouse_assets, editions.previous_edition_warehouse)
+    | dg.AssetSelection.checks(*all_checks))
+# Launch a backfill of this job over the partitions to build every occupation's book.
+build_occupation_book_job = dg.define_asset_job(
+    "build_occupation_book", selection=dg.AssetSelection.assets(*occupation_assets),
+    partitions_def=occupation_partitions)
+build_catalog_site_job = dg.define_asset_job("build_catalog_site", selection=[landing.catalog_site])
 
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[build_book_job, refresh_sources_job],
+    jobs=[build_warehouse_job, build_occupation_book_job, build_catalog_site_job, refresh_sources_job],
     schedules=[quarterly_refresh_schedule],
     resources=default_resources(),
-    # DuckDB allows one writer per file; the default multiprocess executor would make steps fight over it.
+    # DuckDB allows one writer per file; the default multiprocess executor would make the warehouse steps fight
+    # over it. The occupation books only read the warehouse (see docs/scaling.md for running them elsewhere).
     executor=dg.in_process_executor,
 )

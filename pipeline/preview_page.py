@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from pipeline.assets.notebooks import execute_notebook
-from pipeline.settings import paths, setting
+from pipeline.assets.editions import load_previous_edition
+from pipeline.settings import paths, report_edition, setting
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +30,14 @@ def main(argv: list[str] | None = None) -> int:
         title = con.execute("SELECT occupation_title FROM mart_oews__national_wages WHERE soc_code = ?",
                             [args.soc]).fetchall()[0][0]
         period = con.execute("SELECT reference_period FROM stg_oews__release").fetchall()[0][0]
-    params = {"soc": args.soc, "occupation_title": title, "edition": setting("edition"),
+    params = {"soc": args.soc, "occupation_title": title, "edition": report_edition(),
               "oews_reference_period": period, "warehouse_path": str(p.duckdb_path),
               "downloads_dir": str(args.out / "_static" / "data")}
+    try:  # the "What changed" page compares with the previous edition when a build has made its warehouse
+        previous = load_previous_edition(p.state_dir)
+    except RuntimeError:
+        previous = {"previous_edition": None, "previous_warehouse_path": None, "previous_edition_error": None}
+    params |= {k: previous[k] for k in ("previous_edition", "previous_warehouse_path", "previous_edition_error")}
     out_nb = args.out / f"{args.page.stem}.ipynb"
     execute_notebook(args.page.resolve(), out_nb, params)
     out_html = out_nb.with_suffix(".html")

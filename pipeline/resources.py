@@ -1,13 +1,14 @@
-"""Dagster resources: where the warehouse lives, and which occupation and edition the report is for."""
+"""Dagster resources: where the warehouse lives, and which edition the report is for."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from pipeline.settings import Paths, paths, setting
+from pipeline.settings import Paths, paths, report_edition
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -15,9 +16,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     warehouse_dir: str
     build_dir: str
+    edition: str = ""  # set when building an earlier edition beside the live one
 
     def paths(self) -> Paths:
-        return Paths(warehouse_dir=Path(self.warehouse_dir), build_dir=Path(self.build_dir))
+        return Paths(warehouse_dir=Path(self.warehouse_dir), build_dir=Path(self.build_dir),
+                     edition=self.edition or None)
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         db = self.paths().duckdb_path
@@ -26,15 +29,15 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class ReportParams(dg.ConfigurableResource):
-    """The report's parameters: the occupation (SOC code) and the edition name."""
+    """The edition the books are for; the occupation is each book's partition key."""
 
-    soc: str
     edition: str
 
 
 def default_resources() -> dict:
     p = paths()
     return {
-        "warehouse": WarehouseResource(warehouse_dir=str(p.warehouse_dir), build_dir=str(p.build_dir)),
-        "report": ReportParams(soc=setting("soc"), edition=setting("edition")),
+        "warehouse": WarehouseResource(warehouse_dir=str(p.warehouse_dir), build_dir=str(p.build_dir),
+                                       edition=p.edition or ""),
+        "report": ReportParams(edition=report_edition(os.environ.get("EDITION"))),
     }

@@ -25,47 +25,97 @@ def setting(name: str) -> str:
     return str(_pyproject_defaults()[name])
 
 
+def live_lock_path() -> Path:
+    """The live lock: the pins `make book` builds from (SOURCES_LOCK points tests elsewhere)."""
+    return Path(os.environ.get("SOURCES_LOCK") or PROJECT_ROOT / "warehouse" / "sources.lock")
+
+
 @dataclass(frozen=True)
 class Paths:
-    """Every place the pipeline reads or writes; tests point WAREHOUSE_DIR and BUILD_DIR elsewhere."""
+    """Every place the pipeline reads or writes; tests point WAREHOUSE_DIR and BUILD_DIR elsewhere.
+
+    ``edition`` names an earlier edition built beside the live one: it reads that edition's lock and keeps its
+    own DuckDB file, state and books, while sharing the content-addressed snapshot store.
+    """
 
     warehouse_dir: Path
     build_dir: Path
+    edition: str | None = None
 
     @property
     def snapshot_dir(self) -> Path:
         return self.warehouse_dir / "snapshots"
 
     @property
+    def _edition_dir(self) -> Path:
+        return self.warehouse_dir / "editions" / self.edition if self.edition else self.warehouse_dir
+
+    @property
     def duckdb_path(self) -> Path:
-        return self.warehouse_dir / "warehouse.duckdb"
+        return self._edition_dir / "warehouse.duckdb"
 
     @property
     def state_dir(self) -> Path:
         # Fingerprints of the last successful step, so an unchanged rebuild does almost nothing.
-        return self.warehouse_dir / "state"
+        return self._edition_dir / "state"
 
     @property
     def lock_path(self) -> Path:
-        return Path(os.environ.get("SOURCES_LOCK") or PROJECT_ROOT / "warehouse" / "sources.lock")
+        if self.edition:
+            from pipeline.editions import edition_lock
+
+            return edition_lock(self.edition, live_lock_path())
+        return live_lock_path()
 
     @property
     def sql_dir(self) -> Path:
         return PROJECT_ROOT / "warehouse" / "sql"
 
-    @property
-    def book_src_dir(self) -> Path:
-        return PROJECT_ROOT / "book"
+    def for_edition(self, edition: str) -> "Paths":
+        """The paths of an earlier edition (the build folder of the live one gains editions/<name>)."""
+        return Paths(self.warehouse_dir, self.build_dir / "editions" / edition, edition)
+
+    # Each occupation's book is a partition with outputs of its own, so books never share a file.
+    def occupation_dir(self, soc: str) -> Path:
+        return self.build_dir / soc
+
+    def occupation_state_dir(self, soc: str) -> Path:
+        return self.occupation_dir(soc) / "state"
+
+    def book_source_dir(self, soc: str) -> Path:
+        return self.occupation_dir(soc) / "src"
+
+    def html_dir(self, soc: str) -> Path:
+        return self.occupation_dir(soc) / "html"
 
     @property
-    def html_dir(self) -> Path:
-        return self.build_dir / "html"
+    def site_dir(self) -> Path:
+        """The catalogue site: a landing page and a copy of each occupation's book."""
+        return self.build_dir / "site"
 
 
 def paths() -> Paths:
-    warehouse = Path(os.environ.get("WAREHOUSE_DIR") or PROJECT_ROOT / "warehouse")
-    build = Path(os.environ.get("BUILD_DIR") or PROJECT_ROOT / "book" / "_build")
-    return Paths(warehouse_dir=warehouse.resolve(), build_dir=build.resolve())
+    warehouse = Path(os.environ.get("WAREHOUSE_DIR") or PROJECT_ROOT / "warehouse").resolve()
+    build = Path(os.environ.get("BUILD_DIR") or PROJECT_ROOT / "book" / "_build").resolve()
+    live = Paths(warehouse_dir=warehouse, build_dir=build)
+    wanted = os.environ.get("EDITION")
+    if wanted and wanted != report_edition(None):
+        return live.for_edition(wanted)
+    return live
+
+
+def report_edition(requested: str | None = None) -> str:
+    """The edition a build is for: the one asked for, else the one the live lock records."""
+    if requested:
+        return requested
+    from pipeline.editions import UNRECORDED, current_edition
+
+    return current_edition(live_lock_path()) or UNRECORDED
+
+
+def catalog_socs() -> list[str]:
+    """The occupations of the catalogue (CATALOG_SOCS, or pyproject's catalog_socs), in the order given."""
+    return list(dict.fromkeys(setting("catalog_socs").split()))
 
 
 def user_agent() -> str:

@@ -87,7 +87,7 @@ def built_book(tmp_path_factory, reference_dir):
     reuse = os.environ.get("REUSE_BUILT_BOOK")
     if reuse:  # for iterating on page tests: a folder holding warehouse/ and build/ from an earlier build
         return ({"WAREHOUSE_DIR": f"{reuse}/warehouse", "BUILD_DIR": f"{reuse}/build"},
-                Path(reuse) / "build" / "html")
+                Path(reuse) / "build" / "29-1122" / "html")
     root = tmp_path_factory.mktemp("e2e")
     dirs = {"WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(root / "build"),
             "SOURCES_MIRROR": str(reference_dir)}
@@ -98,4 +98,4 @@ def built_book(tmp_path_factory, reference_dir):
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (root / "build.log").write_text(result.stdout)
-    return dirs, Path(dirs["BUILD_DIR"]) / "html"
+    return dirs, Path(dirs["BUILD_DIR"]) / "29-1122" / "html"

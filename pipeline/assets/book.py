@@ -12,6 +12,7 @@ import yaml
 from pipeline.assets.notebooks import notebook_asset_keys
 from pipeline.assets.report import load_parameters
 from pipeline.incremental import StepState, fingerprint, hash_files
+from pipeline.partitions import occupation_partitions
 from pipeline.resources import WarehouseResource
 from pipeline.settings import PROJECT_ROOT
 
@@ -59,20 +60,23 @@ def build_html(src_dir: Path, html_dir: Path) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
 
 
-@dg.asset(deps=notebook_asset_keys(), group_name="book", kinds={"html"})
+@dg.asset(deps=notebook_asset_keys(), partitions_def=occupation_partitions, group_name="book", kinds={"html"})
 def book(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """The report as static HTML (Jupyter Book 1.x), readable offline."""
+    """One occupation's report as static HTML (Jupyter Book 1.x), readable offline."""
     p = warehouse.paths()
-    params = load_parameters(p.state_dir)
-    notebooks = [(StepState(p.state_dir, k).load() or {}).get("fingerprint") for k in notebook_asset_keys()]
+    soc = context.partition_key
+    state_dir = p.occupation_state_dir(soc)
+    params = load_parameters(state_dir)
+    notebooks = [(StepState(state_dir, k).load() or {}).get("fingerprint") for k in notebook_asset_keys()]
     pages = [f for f in BOOK_DIR.rglob("*") if f.is_file() and "_build" not in f.parts and "notebooks" not in f.parts]
     fp = fingerprint(params, notebooks, hash_files(pages))
-    step = StepState(p.state_dir, "book")
-    if step.is_current(fp) and (p.html_dir / "index.html").exists():
+    step = StepState(state_dir, "book")
+    html = p.html_dir(soc)
+    if step.is_current(fp) and (html / "index.html").exists():
         context.log.info("The book is up to date; not rebuilt.")
     else:
-        src = p.build_dir / "src"
+        src = p.book_source_dir(soc)
         assemble_source(src, params)
-        build_html(src, p.html_dir)
-        step.save(fp, html=str(p.html_dir))
-    return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"html": str(p.html_dir / "index.html")})
+        build_html(src, html)
+        step.save(fp, html=str(html))
+    return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"html": str(html / "index.html")})

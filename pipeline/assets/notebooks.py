@@ -1,4 +1,4 @@
-"""Notebook assets: each MyST notebook in book/notebooks is executed once per build by papermill."""
+"""Notebook assets: each MyST notebook in book/notebooks is executed by papermill, once per occupation."""
 
 
 import os
@@ -13,6 +13,7 @@ import papermill as pm
 
 from pipeline.assets.report import load_parameters
 from pipeline.incremental import StepState, fingerprint, hash_files
+from pipeline.partitions import occupation_partitions
 from pipeline.resources import WarehouseResource
 from pipeline.settings import PROJECT_ROOT, paths
 
@@ -76,14 +77,16 @@ def _notebook_asset(md_path: Path) -> dg.AssetsDefinition:
     marts = sorted(s.stem for s in (paths().sql_dir / "marts").glob("*.sql"))
 
     @dg.asset(name=name, deps=["report_parameters", "meta_snapshots", "meta_sources", *marts, *after],
-              group_name="notebooks", kinds={"jupyter"},
+              partitions_def=occupation_partitions, group_name="notebooks", kinds={"jupyter"},
               description=f"Executed notebook for the book page {md_path.name}.")
     def _notebook(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         p = warehouse.paths()
-        params = load_parameters(p.state_dir)
-        upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint") for m in [*marts, "meta_catalog"]]
+        soc = context.partition_key
+        params = load_parameters(p.occupation_state_dir(soc))
+        upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint")
+                    for m in [*marts, "meta_catalog", "previous_edition_warehouse"]]
         # CSVs behind each table and chart go to the book's static folder, which Sphinx copies into the site.
-        downloads = p.build_dir / "src" / "_static" / "data"
+        downloads = p.book_source_dir(soc) / "_static" / "data"
         parameters = {**params, "warehouse_path": str(p.duckdb_path), "downloads_dir": str(downloads)}
         if after:
             # A page that lists the other pages' CSVs depends on those files, not on the pages' prose: editing
@@ -91,8 +94,8 @@ def _notebook_asset(md_path: Path) -> dg.AssetsDefinition:
             upstream.append(hash_files([f for f in downloads.rglob("*.csv") if md_path.stem not in f.parts],
                                        root=downloads))
         fp = fingerprint(md_path.read_text(), hash_files(list(HELPER_DIR.glob("*.py"))), parameters, upstream)
-        out_path = p.build_dir / "src" / "notebooks" / f"{md_path.stem}.ipynb"
-        step = StepState(p.state_dir, name)
+        out_path = p.book_source_dir(soc) / "notebooks" / f"{md_path.stem}.ipynb"
+        step = StepState(p.occupation_state_dir(soc), name)
         if step.is_current(fp) and out_path.exists():
             context.log.info(f"{md_path.name} is up to date; not re-executed.")
         else:

@@ -1,10 +1,12 @@
-"""The report's parameters, checked against the warehouse before any notebook runs."""
+"""The report's parameters for one occupation (a partition), checked against the warehouse before any notebook."""
 
 
 import dagster as dg
 
+from pipeline.assets.editions import load_previous_edition
 from pipeline.incremental import StepState, fingerprint
 from pipeline.occupation import resolve
+from pipeline.partitions import occupation_partitions
 from pipeline.resources import ReportParams, WarehouseResource
 
 
@@ -12,18 +14,23 @@ def known_occupations(con) -> dict[str, str]:
     return dict(con.execute("SELECT soc_code, occupation_title FROM mart_oews__national_wages").fetchall())
 
 
-@dg.asset(deps=["mart_oews__national_wages"], group_name="report", kinds={"python"})
+@dg.asset(deps=["mart_oews__national_wages", "previous_edition_warehouse"], partitions_def=occupation_partitions,
+          group_name="report", kinds={"python"})
 def report_parameters(context: dg.AssetExecutionContext, warehouse: WarehouseResource, report: ReportParams) -> dg.MaterializeResult:
-    """The occupation (SOC code, official title) and edition this build is for; an unknown SOC stops here."""
-    with warehouse.connect(read_only=True) as con:
-        title = resolve(report.soc, known_occupations(con))
-        reference_period = con.execute("SELECT reference_period FROM stg_oews__release").fetchone()[0]
-    params = {"soc": report.soc, "occupation_title": title, "edition": report.edition,
-              "oews_reference_period": reference_period}
-    fp = fingerprint(params)
+    """The occupation (SOC code, official title) and edition of one book; an unknown SOC stops here."""
+    soc = context.partition_key
     p = warehouse.paths()
-    StepState(p.state_dir, "report_parameters").save(fp, params=params)
-    context.log.info(f"Report for {report.soc} {title}, edition {report.edition}")
+    with warehouse.connect(read_only=True) as con:
+        title = resolve(soc, known_occupations(con))
+        reference_period = con.execute("SELECT reference_period FROM stg_oews__release").fetchone()[0]
+    previous = load_previous_edition(p.state_dir)
+    params = {"soc": soc, "occupation_title": title, "edition": report.edition,
+              "oews_reference_period": reference_period, "previous_edition": previous["previous_edition"],
+              "previous_warehouse_path": previous["previous_warehouse_path"],
+              "previous_edition_error": previous["previous_edition_error"]}
+    fp = fingerprint(params)
+    StepState(p.occupation_state_dir(soc), "report_parameters").save(fp, params=params)
+    context.log.info(f"Report for {soc} {title}, edition {report.edition}")
     return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={k: str(v) for k, v in params.items()})
 
 

