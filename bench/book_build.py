@@ -3,7 +3,8 @@
 - cold: `python -m pipeline.build` with dependencies installed and the snapshot store populated, but no
   warehouse, no step state and no built site (target < 90 s);
 - one page changed: append a comment to one notebook and rebuild; only that notebook may re-execute
-  (target < 20 s).
+  (target < 20 s);
+- one more occupation: the book for another SOC code once the warehouse exists (target < 30 s).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pipeline.settings import PROJECT_ROOT
 TARGET_COLD_S = 90
 TARGET_ONE_PAGE_S = 20
 EDITED_PAGE = "trend"
+TARGET_EXTRA_OCCUPATION_S = 30
+EXTRA_OCCUPATION = "29-1123"
 
 
 def _copy_project(dest: Path) -> None:
@@ -34,9 +37,9 @@ def _copy_project(dest: Path) -> None:
     (dest / "node_modules").symlink_to(PROJECT_ROOT / "node_modules")
 
 
-def _build(project: Path, env: dict) -> tuple[float, str]:
+def _build(project: Path, env: dict, *args: str) -> tuple[float, str]:
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "pipeline.build"], cwd=project, env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "pipeline.build", *args], cwd=project, env=env, capture_output=True,
                          text=True)
     seconds = time.perf_counter() - start
     if out.returncode != 0:
@@ -64,7 +67,10 @@ def run(cache: Path, populated_store: Path) -> dict:
     executed = sorted(set(re.findall(r"notebook__(\w+) - STEP_START", log)) -
                       set(re.findall(r"notebook__(\w+) - .*not re-executed", log)))
     skipped = len(re.findall(r"not re-executed", log))
+    extra, _ = _build(project, env, "--soc", EXTRA_OCCUPATION)
     return {
+        "extra_occupation": EXTRA_OCCUPATION, "extra_occupation_seconds": round(extra, 1),
+        "target_extra_occupation_seconds": TARGET_EXTRA_OCCUPATION_S,
         "cold_seconds": round(cold, 1), "target_cold_seconds": TARGET_COLD_S,
         "one_page_seconds": round(one_page, 1), "target_one_page_seconds": TARGET_ONE_PAGE_S,
         "edited_page": EDITED_PAGE, "notebooks_re_executed": executed, "notebooks_skipped": skipped,
