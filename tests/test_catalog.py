@@ -1,0 +1,73 @@
+"""`make catalog`: one site with a book per occupation and a landing page that compares them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.test_build_book import run_build
+
+SOCS = ["29-1122", "29-1123"]
+
+
+@pytest.fixture(scope="module")
+def catalog(built_book):
+    dirs, _ = built_book
+    result = run_build(dirs | {"CATALOG_SOCS": " ".join(SOCS)}, "--catalog")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    site = Path(dirs["BUILD_DIR"]) / "site"
+    return dirs, site, result.stdout + result.stderr
+
+
+def test_the_landing_page_compares_each_occupation_with_its_own_numbers(catalog):
+    dirs, site, _ = catalog
+    soup = BeautifulSoup((site / "index.html").read_text(), "html.parser")
+    rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in soup.select("tbody tr")]
+    with duckdb.connect(str(Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"), read_only=True) as con:
+        expected = con.execute(
+            """
+            SELECT n.occupation_title, n.soc_code, n.employment_count, n.annual_median_wage_usd,
+                   e.employment_change_pct, e.openings_annual_avg_persons
+            FROM mart_oews__national_wages n JOIN mart_ep__occupation_outlook e USING (soc_code)
+            WHERE e.is_latest_edition AND list_contains(?, n.soc_code) ORDER BY n.soc_code
+            """, [SOCS]).fetchall()
+    assert rows == [[title, soc, f"{emp:,}", f"${median:,.0f}", f"{change:.1f}%", f"{openings:,}"]
+                    for title, soc, emp, median, change, openings in expected]
+    assert [r[0] for r in rows] == ["Occupational Therapists", "Physical Therapists"]
+
+
+def test_every_occupation_link_opens_that_occupations_book(catalog):
+    _, site, _ = catalog
+    soup = BeautifulSoup((site / "index.html").read_text(), "html.parser")
+    links = {a.get_text(strip=True): a["href"] for a in soup.select("tbody a")}
+    assert links == {"Occupational Therapists": "29-1122/index.html", "Physical Therapists": "29-1123/index.html"}
+    for title, href in links.items():
+        book = BeautifulSoup((site / href).read_text(), "html.parser")
+        # The root index redirects to the executive summary; follow it like a browser would.
+        target = book.find("meta", attrs={"http-equiv": "Refresh"})
+        page = site / Path(href).parent / (target["content"].split("url=")[-1] if target else "")
+        text = BeautifulSoup(page.read_text(), "html.parser").get_text(" ")
+        assert title in text
+    pt_pages = (site / "29-1123").rglob("*.html")
+    assert not any("occupational therap" in p.read_text().lower() for p in pt_pages)
+
+
+def test_the_landing_page_loads_nothing_from_outside_the_site(catalog):
+    _, site, _ = catalog
+    page = (site / "index.html").read_text()
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert (site / "_static" / "data" / "occupations.csv").read_text().startswith("soc_code,")
+
+
+def test_the_partitioned_books_were_each_built_on_their_own(catalog):
+    dirs, _, log = catalog
+    build = Path(dirs["BUILD_DIR"])
+    for soc in SOCS:
+        assert f"Book built: {build / soc / 'html' / 'index.html'}" in log
+        assert (build / soc / "state" / "book.json").exists()
+    # The book the session built first was up to date, so the catalogue did not rebuild it.
+    assert log.count("The book is up to date; not rebuilt.") == 1
+    assert "Catalogue built" in log
