@@ -44,7 +44,7 @@ def _median_pay(row) -> str:
 
 def _outlook(row) -> tuple[str, str]:
     if pd.isna(row.projections_edition):
-        return "not in the projections", "not in the projections"
+        return "not in the Employment Projections", "not in the Employment Projections"
     return pct(row.employment_change_pct), count(row.openings_annual_avg_persons)
 
 
@@ -55,7 +55,7 @@ def pay_chart_svg(frame: pd.DataFrame) -> str | None:
         return None
     chart = alt.Chart(shown).mark_bar().encode(
         x=alt.X("annual_median_wage_usd:Q", title="Median annual wage (USD)", axis=alt.Axis(format="$,.0f")),
-        y=alt.Y("occupation_title:N", title=None, sort="-x"),
+        y=alt.Y("occupation_title:N", title=None, sort="-x", axis=alt.Axis(labelLimit=400)),
     ).properties(width=520, height=32 * len(shown))
     return vlc.vegalite_to_svg(chart.to_json(), config={"font": "sans-serif"})
 
@@ -71,7 +71,7 @@ def render(con, socs: list[str], edition: str, downloads: Path) -> str:
         change, openings = _outlook(row)
         rows.append(
             f'<tr><td><a href="{row.soc_code}/index.html">{html.escape(row.occupation_title)}</a></td>'
-            f"<td>{row.soc_code}</td><td class=num>{count(row.employment_count)}</td>"
+            f"<td class=code>{row.soc_code}</td><td class=num>{count(row.employment_count)}</td>"
             f"<td class=num>{html.escape(_median_pay(row))}</td><td class=num>{change}</td><td class=num>{openings}</td></tr>"
         )
     svg = pay_chart_svg(frame)
@@ -100,6 +100,7 @@ body {{ font-family: sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0
 table {{ border-collapse: collapse; width: 100%; margin: 1rem 0; }}
 th, td {{ border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left; }}
 td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.code {{ white-space: nowrap; }}
 figcaption, .source {{ font-size: .9rem; color: #555; }}
 </style></head>
 <body>
