@@ -22,7 +22,7 @@ SOURCES_MIRROR ?= $(if $(wildcard ../shared/reference-data/MIRROR-INDEX.tsv),$(a
 export SOURCES_MIRROR
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: book catalog test bench dev refresh lock clean install accept chromium
+.PHONY: book catalog export test bench dev refresh lock clean install accept chromium
 
 book: $(STAMP)  ## Build one occupation's book into book/_build/<SOC>/html (offline, from warehouse/sources.lock)
 	@mkdir -p $(DAGSTER_HOME)
@@ -33,6 +33,10 @@ SOCS ?=
 catalog: $(STAMP)  ## One site: a book per occupation and a landing page: make catalog SOCS="29-1122 29-1123"
 	@mkdir -p $(DAGSTER_HOME)
 	CATALOG_SOCS="$(SOCS)" $(PY) -m pipeline.build --catalog
+
+URL ?=
+export: $(STAMP)  ## The warehouse as Parquet, one file per occupation: make export URL=s3://bucket/book/warehouse/2026Q4
+	$(PY) -m pipeline.warehouse_export "$(URL)"
 
 test: $(STAMP) chromium  ## Run the test suite (includes the browser tests)
 	$(PY) -m pytest

@@ -71,3 +71,35 @@ def test_the_partitioned_books_were_each_built_on_their_own(catalog):
     # The book the session built first was up to date, so the catalogue did not rebuild it.
     assert log.count("The book is up to date; not rebuilt.") == 1
     assert "Catalogue built" in log
+
+
+def test_the_landing_page_renders_in_a_browser_and_its_links_open_the_books(catalog):
+    """Chromium over 127.0.0.1: the chart renders, nothing is requested from outside, each link opens a book."""
+    import functools
+    import http.server
+    import threading
+
+    from tests.test_browser import ARGS, CHROMIUM, _QuietHandler
+    from playwright.sync_api import sync_playwright
+
+    _, site, _ = catalog
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            page = browser.new_page()
+            errors, outside = [], []
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.on("request", lambda req: outside.append(req.url)
+                    if not req.url.startswith(("http://127.0.0.1", "data:")) else None)
+            page.goto(base, wait_until="networkidle")
+            assert page.evaluate("document.querySelector('figure img').naturalWidth") > 0
+            page.click("text=Physical Therapists")
+            page.wait_for_load_state("networkidle")
+            assert "/29-1123/" in page.url and "Physical Therapists" in page.title()
+            assert errors == [] and outside == []
+            browser.close()
+    finally:
+        server.shutdown()

@@ -18,6 +18,7 @@ from nbclient.exceptions import CellExecutionError
 from papermill.parameterize import parameterize_notebook
 
 from pipeline.assets.report import load_parameters
+from pipeline.book_warehouse import book_warehouse_location, warehouse_identity
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.partitions import occupation_partitions
 from pipeline.resources import WarehouseResource
@@ -131,7 +132,10 @@ def _notebook_asset(md_path: Path) -> dg.AssetsDefinition:
                     for m in [*marts, "meta_catalog", "previous_edition_warehouse"]]
         # CSVs behind each table and chart go to the book's static folder, which Sphinx copies into the site.
         downloads = p.book_source_dir(soc) / "_static" / "data"
-        parameters = {**params, "warehouse_path": str(p.duckdb_path), "downloads_dir": str(downloads)}
+        location = book_warehouse_location(p.duckdb_path)
+        parameters = {**params, "warehouse_path": location, "downloads_dir": str(downloads)}
+        # Where only the exports are, their manifests stand in for the warehouse steps' fingerprints.
+        upstream += [warehouse_identity(location), warehouse_identity(params.get("previous_warehouse_path") or "")]
         if after:
             # A page that lists the other pages' CSVs depends on those files, not on the pages' prose: editing
             # one page's text re-executes that page alone.

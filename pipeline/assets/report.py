@@ -3,10 +3,11 @@
 
 import dagster as dg
 
-from pipeline.assets.editions import load_previous_edition
+from pipeline.book_warehouse import book_warehouse_location, previous_edition_for_books
 from pipeline.incremental import StepState, fingerprint
 from pipeline.occupation import resolve
 from pipeline.partitions import occupation_partitions
+from pipeline.report.warehouse import connect
 from pipeline.resources import ReportParams, WarehouseResource
 
 
@@ -20,10 +21,11 @@ def report_parameters(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     """The occupation (SOC code, official title) and edition of one book; an unknown SOC stops here."""
     soc = context.partition_key
     p = warehouse.paths()
-    with warehouse.connect(read_only=True) as con:
+    # A book may run where only the shared Parquet export is (WAREHOUSE_URL; docs/scaling.md).
+    with connect(book_warehouse_location(p.duckdb_path)) as con:
         title = resolve(soc, known_occupations(con))
         reference_period = con.execute("SELECT reference_period FROM stg_oews__release").fetchone()[0]
-    previous = load_previous_edition(p.state_dir)
+    previous = previous_edition_for_books(p.state_dir)
     params = {"soc": soc, "occupation_title": title, "edition": report.edition,
               "oews_reference_period": reference_period, "previous_edition": previous["previous_edition"],
               "previous_warehouse_path": previous["previous_warehouse_path"],

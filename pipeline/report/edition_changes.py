@@ -10,12 +10,17 @@ import duckdb
 import pandas as pd
 
 from pipeline.report.format import count, pct, usd
+from pipeline.report.parquet_warehouse import attach_parquet, is_parquet_warehouse
 
 PREVIOUS = "prev"
 
 
 def attach_previous(con: duckdb.DuckDBPyConnection, previous_warehouse_path: str) -> None:
-    con.execute(f"ATTACH '{previous_warehouse_path}' AS {PREVIOUS} (READ_ONLY)")
+    """The previous edition as catalog ``prev``: its DuckDB file read-only, or its Parquet export as views."""
+    if is_parquet_warehouse(previous_warehouse_path):
+        attach_parquet(con, previous_warehouse_path, PREVIOUS)
+    else:
+        con.execute(f"ATTACH '{previous_warehouse_path}' AS {PREVIOUS} (READ_ONLY)")
 
 
 def _has_table(con, table: str, catalog: str | None = None) -> bool:
