@@ -17,12 +17,12 @@ from pipeline.report import edition_changes as changes
 from tests.test_build_book import run_build
 
 
-def _table_rows(soup: BeautifulSoup, first_header: str) -> list[list[str]]:
+def _table_rows(soup: BeautifulSoup, *first_headers: str) -> list[list[str]]:
     for table in soup.select("table.report-table"):
         headers = [th.get_text(strip=True) for th in table.select("thead th")]
-        if headers and headers[0] == first_header:
+        if headers[:len(first_headers)] == list(first_headers):
             return [[td.get_text(strip=True) for td in tr.select("td")] for tr in table.select("tbody tr")]
-    raise AssertionError(f"no table starting with {first_header!r}")
+    raise AssertionError(f"no table with the headers {first_headers}")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_what_changed_names_both_editions(what_changed):
 
 def test_what_changed_lists_the_source_files_the_new_lock_added(what_changed, built_book):
     dirs, _ = built_book
-    rows = {(r[0], r[1]): r for r in _table_rows(what_changed, "Source")}
+    rows = {(r[0], r[1]): r for r in _table_rows(what_changed, "Source", "File")}
     with duckdb.connect(str(Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"), read_only=True) as con:
         history = con.execute("SELECT part, substr(sha256, 1, 12) FROM meta_snapshots "
                               "WHERE source_id = 'oews_history' ORDER BY part").fetchall()

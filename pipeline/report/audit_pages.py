@@ -19,6 +19,8 @@ from typing import Callable
 import pandas as pd
 
 from pipeline.report import format as fmt
+from pipeline.report import unpublished as unpub
+from pipeline.report.oews_pages import ep_absent_sentence
 
 SUPPORTED = "supported"
 NOT_SUPPORTED = "not supported"
@@ -77,6 +79,17 @@ class Context:
     con: object
     soc: str
 
+    @property
+    def basis(self) -> unpub.PayBasis:
+        """Annual wages, or hourly ones for an occupation BLS publishes on an hourly basis only."""
+        row = self.con.execute("SELECT * FROM mart_oews__national_wages WHERE soc_code = ?", [self.soc]).df()
+        return unpub.pay_basis(None if row.empty else row.iloc[0])
+
+    def state_cells(self) -> int:
+        """How many states and territories the release lists for the occupation at all."""
+        return self.con.execute("SELECT count(*) FROM mart_oews__state_wages WHERE soc_code = ?",
+                                [self.soc]).fetchall()[0][0]
+
     def source_status(self, source_id: str) -> str:
         rows = self.con.execute("SELECT status FROM meta_sources WHERE source_id = ?", [source_id]).fetchall()
         return rows[0][0] if rows else "not pinned"
@@ -89,11 +102,16 @@ def _gap_pct(high: float, low: float) -> float:
 # ---- tests --------------------------------------------------------------------------------------------------
 
 def setting_group_means(ctx: Context) -> pd.DataFrame:
-    """One row per setting group: the employment-weighted mean annual wage of its published industry cells."""
+    """One row per setting group: the employment-weighted mean wage of its published industry cells.
+
+    The mean is annual, or hourly for an occupation BLS publishes hourly wages only for (``ctx.basis``); the
+    column keeps the name ``annual_mean_wage_usd`` either way, and ``pay_basis`` says which it is.
+    """
     codes = [c for _, group in SETTING_GROUPS for c in group]
+    mean_col = ctx.basis.col("mean")
     cells = ctx.con.execute(
-        """
-        SELECT oews_industry_code, employment_count, employment_count_flag, annual_mean_wage_usd,
+        f"""
+        SELECT oews_industry_code, employment_count, employment_count_flag, {mean_col} AS annual_mean_wage_usd,
                annual_mean_wage_usd_flag, wage_rse_pct, reference_period
         FROM mart_oews__setting_wages WHERE soc_code = ? AND list_contains(?, oews_industry_code)
         """,
@@ -121,35 +139,39 @@ def setting_group_means(ctx: Context) -> pd.DataFrame:
             "annual_mean_wage_usd": mean,
             "max_wage_rse_pct": None if usable.empty else usable.wage_rse_pct.max(),
             "reference_period": cells.reference_period.iloc[0] if not cells.empty else None,
+            "pay_basis": ctx.basis.name,
         })
     return pd.DataFrame(rows)
 
 
 def check_settings_pay(ctx: Context) -> Finding:
     groups = setting_group_means(ctx)
+    basis = ctx.basis
     src = ["stg_oews__cells"]
     have = groups[groups.annual_mean_wage_usd.notna()]
     missing = groups[groups.annual_mean_wage_usd.isna()]
     if len(have) < 2:
-        return Finding(NOT_TESTABLE, "BLS published a mean annual wage for fewer than two of the three settings "
-                       "(outpatient, hospitals, home health) for this occupation, so they cannot be compared.", src)
+        return Finding(NOT_TESTABLE, f"BLS published {basis.name} mean wages for fewer than two of the three settings "
+                       "(outpatient, hospitals, home health) for this occupation, so they cannot be compared"
+                       + (f"; it has one only for {', '.join(have.setting)}." if len(have) else "."), src)
     parts = []
     for r in have.itertuples():
         codes = r.industries_used.split(", ")
         how = f"{' and '.join(codes)}, weighted by employment" if len(codes) > 1 else codes[0]
-        parts.append(f"{r.setting} ({how}) {fmt.usd(r.annual_mean_wage_usd)}")
+        parts.append(f"{r.setting} ({how}) {basis.money(r.annual_mean_wage_usd)}")
     hi = have.loc[have.annual_mean_wage_usd.idxmax()]
     lo = have.loc[have.annual_mean_wage_usd.idxmin()]
     gap = _gap_pct(hi.annual_mean_wage_usd, lo.annual_mean_wage_usd)
     verdict = SUPPORTED if gap >= SETTING_GAP_MIN_PCT else NOT_SUPPORTED
-    text = (f"Mean annual wage, {have.reference_period.iloc[0]}, national industry cells: " + "; ".join(parts) + ". "
+    text = (f"Mean {basis.name} wage, {have.reference_period.iloc[0]}, national industry cells: " + "; ".join(parts) + ". "
             f"{hi.setting} pays {gap:.1f}% more than {lo.setting} (rule: at least {SETTING_GAP_MIN_PCT:.0f}%). "
             f"The widest relative standard error of these means is {fmt.pct(have.max_wage_rse_pct.max())}. "
             "The settings chapter tests each pair of settings separately, against sampling error, so its verdict "
             "can be more qualified than this one, which asks only whether the widest gap is material.")
     unpublished = [i for s in groups.industries_not_published for i in s.split(", ") if i]
     if unpublished:
-        text += f" Not published for this occupation: industry {', '.join(unpublished)}."
+        text += (f" Not published for this occupation: industry {', '.join(unpublished)} (the release has no "
+                 "cell for it, or did not release its mean).")
     if not missing.empty:
         text += f" No published mean at all for: {', '.join(missing.setting)}."
     return Finding(verdict, text, src, {"gap_pct": gap, **{r.setting: r.annual_mean_wage_usd for r in have.itertuples()}})
@@ -174,22 +196,35 @@ def _states(ctx: Context, column: str) -> pd.DataFrame:
     ).df()
 
 
+def _too_few_states(ctx: Context, measure: str, published: int, states: pd.DataFrame) -> Finding:
+    """Not testable: name what was missing and BLS's reason (or that the release has no state cells at all)."""
+    src = ["stg_oews__cells"]
+    if ctx.state_cells() == 0:
+        return Finding(NOT_TESTABLE, "The release has no state estimates for this occupation code at all (it is "
+                       "published for the nation only), so regions cannot be compared.", src)
+    flags = unpub.flags_in(states, ["flag"])
+    why = f" For the others: {unpub.reason(ctx.con, flags[0])}." if flags else ""
+    return Finding(NOT_TESTABLE, f"BLS published {measure} for only {published} of the {_state_count(ctx)} states, "
+                   f"DC included, for this occupation: too few to compare regions.{why}", src)
+
+
 def check_region_pay(ctx: Context) -> Finding:
-    st = _states(ctx, "annual_median_wage_usd")
+    basis = ctx.basis
+    st = _states(ctx, basis.col("median"))
     src = ["stg_oews__cells"]
     pub = st[st.value.notna()].sort_values("value")
     if len(pub) < 10:
-        return Finding(NOT_TESTABLE, f"BLS published a median annual wage for only {len(pub)} of the 50 states "
-                       "and DC for this occupation: too few to compare regions.", src)
+        return _too_few_states(ctx, f"a median {basis.name} wage", len(pub), st)
     lo, hi = pub.iloc[0], pub.iloc[-1]
     ratio = hi.value / lo.value
     q1, q3 = pub.value.quantile(0.25), pub.value.quantile(0.75)
     top_coded = int((st.flag == "top_coded").sum())
     verdict = SUPPORTED if ratio >= STATE_MEDIAN_RATIO_MIN else NOT_SUPPORTED
-    text = (f"Median annual wage by state, {pub.reference_period.iloc[0]} (published for {len(pub)} of the "
-            f"{_state_count(ctx)} states and DC): highest {hi.state_name} {fmt.usd(hi.value)}, lowest {lo.state_name} {fmt.usd(lo.value)}, "
-            f"a ratio of {ratio:.2f} (rule: at least {STATE_MEDIAN_RATIO_MIN:.2f}). The middle half of states lie "
-            f"between {fmt.usd(q1)} and {fmt.usd(q3)}. These are nominal wages, not adjusted for living costs.")
+    text = (f"Median {basis.name} wage by state, {pub.reference_period.iloc[0]} (published for {len(pub)} of the "
+            f"{_state_count(ctx)} states, DC included): highest {hi.state_name} {basis.money(hi.value)}, lowest "
+            f"{lo.state_name} {basis.money(lo.value)}, a ratio of {ratio:.2f} (rule: at least "
+            f"{STATE_MEDIAN_RATIO_MIN:.2f}). The middle half of states lie between {basis.money(q1)} and "
+            f"{basis.money(q3)}. These are nominal wages, not adjusted for living costs.")
     if top_coded:
         text += (f" In {top_coded} state(s) the median is above BLS's top code and not published, so the true "
                  "highest is higher still.")
@@ -201,13 +236,13 @@ def check_region_demand(ctx: Context) -> Finding:
     src = ["stg_oews__cells"]
     pub = st[st.value.notna()].sort_values("value")
     if len(pub) < 10 or pub.value.iloc[0] <= 0:
-        return Finding(NOT_TESTABLE, f"BLS published jobs per 1,000 for only {len(pub)} of the 50 states and DC "
-                       "for this occupation: too few to compare regions.", src)
+        return _too_few_states(ctx, "jobs per 1,000", len(pub), st)
     lo, hi = pub.iloc[0], pub.iloc[-1]
     ratio = hi.value / lo.value
     verdict = SUPPORTED if ratio >= STATE_JOBS_RATIO_MIN else NOT_SUPPORTED
     text = (f"Jobs in this occupation per 1,000 jobs of all kinds, by state, {pub.reference_period.iloc[0]} "
-            f"(published for {len(pub)} of the {_state_count(ctx)} states and DC): highest {hi.state_name} {hi.value:.2f}, lowest {lo.state_name} "
+            f"(published for {len(pub)} of the {_state_count(ctx)} states, DC included): highest {hi.state_name} "
+            f"{hi.value:.2f}, lowest {lo.state_name} "
             f"{lo.value:.2f}, a ratio of {ratio:.1f} (rule: at least {STATE_JOBS_RATIO_MIN:.1f}). This measures "
             "where the jobs are concentrated, which stands in for demand; OEWS does not count vacancies.")
     return Finding(verdict, text, src, {"ratio": ratio, "max": hi.value, "min": lo.value})
@@ -230,7 +265,7 @@ def check_rehab_demand(ctx: Context) -> Finding:
     occ, total = _ep_latest(ctx, ctx.soc), _ep_latest(ctx, ALL_OCCUPATIONS_SOC)
     if occ is None or total is None or pd.isna(occ.employment_change_pct):
         return Finding(NOT_TESTABLE, "The latest Employment Projections edition has no projection for this "
-                       "occupation.", src)
+                       f"occupation. {ep_absent_sentence(ctx.con, ctx.soc)}", src)
     faster = occ.employment_change_pct > total.employment_change_pct
     verdict = SUPPORTED if faster and occ.openings_annual_avg_persons > 0 else NOT_SUPPORTED
     text = (f"Employment Projections {occ.edition}: employment in this occupation is projected to change by "
@@ -254,9 +289,12 @@ def check_steady_demand(ctx: Context) -> Finding:
         [ctx.soc],
     ).df()
     occ, total = _ep_latest(ctx, ctx.soc), _ep_latest(ctx, ALL_OCCUPATIONS_SOC)
-    if len(hist) < 2 or occ is None:
-        return Finding(NOT_TESTABLE, "Fewer than two years of national OEWS employment, or no EP projection, "
-                       "for this occupation.", src)
+    if occ is None:
+        return Finding(NOT_TESTABLE, "The rule needs the Employment Projections, and the latest edition has no "
+                       "projection for this occupation.", src)
+    if len(hist) < 2:
+        return Finding(NOT_TESTABLE, f"BLS published national OEWS employment for this occupation in {len(hist)} "
+                       "release(s) only: too few to look for a fall.", src)
     hist["change_pct"] = hist.employment_count.pct_change() * 100
     consecutive = hist.reference_year.diff() == 1
     worst = hist[consecutive].change_pct.min()
@@ -277,26 +315,34 @@ def check_steady_demand(ctx: Context) -> Finding:
 
 def check_pay_range(ctx: Context) -> Finding:
     src = ["stg_oews__cells"]
+    basis = ctx.basis
+    lo_col, hi_col = basis.col("p10"), basis.col("p90")
     row = ctx.con.execute(
-        """
-        SELECT reference_period, annual_p10_wage_usd, annual_p10_wage_usd_flag, annual_p90_wage_usd,
-               annual_p90_wage_usd_flag FROM mart_oews__national_wages WHERE soc_code = ?
+        f"""
+        SELECT reference_period, {lo_col} AS p10, {lo_col}_flag AS p10_flag, {hi_col} AS p90, {hi_col}_flag AS p90_flag
+        FROM mart_oews__national_wages WHERE soc_code = ?
         """,
         [ctx.soc],
     ).df()
-    if row.empty or pd.isna(row.annual_p10_wage_usd.iloc[0]):
-        return Finding(NOT_TESTABLE, "BLS did not publish the national 10th-percentile wage for this occupation.", src)
+    if row.empty:
+        return Finding(NOT_TESTABLE, "The release has no national estimate for this occupation.", src)
     r = row.iloc[0]
-    if pd.isna(r.annual_p90_wage_usd):
-        if r.annual_p90_wage_usd_flag == "top_coded":
+    if pd.isna(r.p10):
+        return Finding(NOT_TESTABLE, f"BLS did not publish the national 10th-percentile {basis.name} wage for this "
+                       f"occupation: {unpub.reason(ctx.con, r.p10_flag)}.", src)
+    if pd.isna(r.p90):
+        if r.p90_flag == "top_coded":
             return Finding(SUPPORTED, f"The national 90th-percentile wage is above BLS's top code, while the 10th "
-                           f"percentile is {fmt.usd(r.annual_p10_wage_usd)}.", src)
-        return Finding(NOT_TESTABLE, "BLS did not publish the national 90th-percentile wage.", src)
-    ratio = r.annual_p90_wage_usd / r.annual_p10_wage_usd
+                           f"percentile is {basis.money(r.p10)}.", src)
+        return Finding(NOT_TESTABLE, f"BLS did not publish the national 90th-percentile {basis.name} wage: "
+                       f"{unpub.reason(ctx.con, r.p90_flag)}.", src)
+    ratio = r.p90 / r.p10
     verdict = SUPPORTED if ratio >= PAY_RANGE_RATIO_MIN else NOT_SUPPORTED
-    text = (f"National annual wages, {r.reference_period}: 10th percentile {fmt.usd(r.annual_p10_wage_usd)}, "
-            f"90th percentile {fmt.usd(r.annual_p90_wage_usd)}, a ratio of {ratio:.2f} "
+    text = (f"National {basis.name} wages, {r.reference_period}: 10th percentile {basis.money(r.p10)}, "
+            f"90th percentile {basis.money(r.p90)}, a ratio of {ratio:.2f} "
             f"(rule: at least {PAY_RANGE_RATIO_MIN:.1f}).")
+    if basis.is_hourly:
+        text += " BLS publishes hourly wages only for this occupation, so the test uses them."
     return Finding(verdict, text, src, {"ratio": ratio})
 
 
@@ -348,11 +394,11 @@ def _not_testable(why: str):
 CLAIMS: list[Claim] = [
     Claim("C1", "What the occupation pays depends a good deal on the care setting: outpatient clinics, hospitals "
           "and home health do not pay alike.", "Market snapshot",
-          f"Mean annual wages of outpatient (621340), hospital (622100 and 622300, weighted by employment) and home "
-          f"health (621600) cells; supported if the highest is at least {SETTING_GAP_MIN_PCT:.0f}% above the lowest.",
+          f"Mean annual wages (hourly for an occupation BLS publishes hourly wages only for) of outpatient (621340), "
+          f"hospital (622100 and 622300, weighted by employment) and home health (621600) cells; supported if the highest is at least {SETTING_GAP_MIN_PCT:.0f}% above the lowest.",
           check_settings_pay),
     Claim("C2", "Pay depends on the region where the job is.", "Market snapshot",
-          f"State median annual wages (50 states and DC); supported if the highest is at least "
+          f"State median annual (or hourly-only) wages (50 states and DC); supported if the highest is at least "
           f"{STATE_MEDIAN_RATIO_MIN:.2f} times the lowest.", check_region_pay),
     Claim("C3", "Demand for the occupation is not spread evenly across regions.", "Market snapshot",
           f"Jobs per 1,000 jobs by state (50 states and DC); supported if the highest is at least "
@@ -366,7 +412,7 @@ CLAIMS: list[Claim] = [
           f"exceeds {MAX_ANNUAL_FALL_PCT:.0f}% and EP projects no decline.", check_steady_demand),
     Claim("C6", "Pay for the occupation spans a wide band rather than a single going rate.",
           "Compensation and leveling",
-          f"National annual wage percentiles; supported if the 90th percentile is at least "
+          f"National annual (or hourly-only) wage percentiles; supported if the 90th percentile is at least "
           f"{PAY_RANGE_RATIO_MIN:.1f} times the 10th.", check_pay_range),
     Claim("C7", "Staffing shortfalls and workload pressures shape how employers hire.", "Market snapshot",
           f"JOLTS job openings rate, health care and social assistance against total nonfarm, latest "
@@ -455,21 +501,26 @@ def staging_inputs(marts: list[dict], table: str) -> list[str]:
     return out
 
 
-def suppressed_cells(con, soc: str) -> pd.DataFrame:
-    """For the occupation's state, metro and national-industry cells: how many lack a published value."""
+def suppressed_cells(con, soc: str, median_col: str = "annual_median_wage_usd") -> pd.DataFrame:
+    """For the occupation's state, metro and national-industry cells: how many lack a published value.
+
+    ``median_col`` is the median the book shows (the hourly one for an occupation BLS pays hourly only, so a
+    pay basis BLS never publishes is not counted as thousands of suppressed cells).
+    """
+    mean_col = median_col.replace("median", "mean")
     return con.execute(
-        """
+        f"""
         SELECT CASE WHEN c.areatype_code = 'S' THEN 'States and territories (all industries)'
                     WHEN c.areatype_code = 'M' THEN 'Metropolitan areas (all industries)'
                     ELSE 'Industries (national)' END AS level,
                count(*) AS cells_listed,
                count(*) FILTER (WHERE c.employment_count_flag IS NOT NULL) AS employment_not_published,
-               count(*) FILTER (WHERE c.annual_median_wage_usd_flag = 'top_coded') AS median_top_coded,
-               count(*) FILTER (WHERE c.annual_median_wage_usd_flag IS NOT NULL
-                                  AND c.annual_median_wage_usd_flag <> 'top_coded') AS median_not_published,
+               count(*) FILTER (WHERE c.{median_col}_flag = 'top_coded') AS median_top_coded,
+               count(*) FILTER (WHERE c.{median_col}_flag IS NOT NULL
+                                  AND c.{median_col}_flag <> 'top_coded') AS median_not_published,
                count(*) FILTER (WHERE c.employment_count_flag IS NOT NULL
-                                   OR c.annual_median_wage_usd_flag IS NOT NULL
-                                   OR c.annual_mean_wage_usd_flag IS NOT NULL) AS any_not_published
+                                   OR c.{median_col}_flag IS NOT NULL
+                                   OR c.{mean_col}_flag IS NOT NULL) AS any_not_published
         FROM stg_oews__cells c JOIN stg_oews__occupations o USING (occupation_code)
         WHERE o.soc_code = ?
           AND ((c.areatype_code IN ('S', 'M') AND c.industry_code = '000000')

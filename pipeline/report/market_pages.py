@@ -58,21 +58,23 @@ def combined_band(mean_a, rse_a, mean_b, rse_b, multiple: float = SAMPLING_BAND_
 
 
 def setting_pairs(settings: pd.DataFrame, yardstick_usd: float,
-                  groups: dict[str, str] = CLAIM_GROUPS) -> pd.DataFrame:
+                  groups: dict[str, str] = CLAIM_GROUPS, basis: str = "annual") -> pd.DataFrame:
     """Every pair of the claim's settings that have a published mean: gaps in means and medians, judged.
 
-    ``settings`` has one row per setting (setting_id, label, annual_mean_wage_usd, wage_rse_pct,
-    annual_median_wage_usd). Each pair is ordered higher mean first. ``cross_group`` is True when the two settings
-    sit on different sides of the claim (outpatient, inpatient, home health).
+    ``settings`` has one row per setting (setting_id, label, <basis>_mean_wage_usd, wage_rse_pct,
+    <basis>_median_wage_usd), where ``basis`` is "annual" or, for occupations BLS pays hourly only, "hourly"; the
+    yardstick must be on the same basis. Each pair is ordered higher mean first. ``cross_group`` is True when the
+    two settings sit on different sides of the claim (outpatient, inpatient, home health).
     """
-    rows = settings[settings.setting_id.isin(list(groups)) & settings.annual_mean_wage_usd.notna()]
+    mean_col, median_col = f"{basis}_mean_wage_usd", f"{basis}_median_wage_usd"
+    rows = settings[settings.setting_id.isin(list(groups)) & settings[mean_col].notna()]
     out = []
     for (_, a), (_, b) in itertools.combinations(rows.iterrows(), 2):
-        hi, lo = (a, b) if a.annual_mean_wage_usd >= b.annual_mean_wage_usd else (b, a)
-        gap = hi.annual_mean_wage_usd - lo.annual_mean_wage_usd
-        band = combined_band(hi.annual_mean_wage_usd, hi.wage_rse_pct, lo.annual_mean_wage_usd, lo.wage_rse_pct)
-        median_gap = (hi.annual_median_wage_usd - lo.annual_median_wage_usd
-                      if not (missing(hi.annual_median_wage_usd) or missing(lo.annual_median_wage_usd))
+        hi, lo = (a, b) if a[mean_col] >= b[mean_col] else (b, a)
+        gap = hi[mean_col] - lo[mean_col]
+        band = combined_band(hi[mean_col], hi.wage_rse_pct, lo[mean_col], lo.wage_rse_pct)
+        median_gap = (hi[median_col] - lo[median_col]
+                      if not (missing(hi[median_col]) or missing(lo[median_col]))
                       else float("nan"))
         gap_share = gap / yardstick_usd if yardstick_usd else float("nan")
         out.append({
@@ -93,8 +95,8 @@ def setting_pairs(settings: pd.DataFrame, yardstick_usd: float,
     return pd.DataFrame(out, columns=cols).sort_values("mean_gap_usd", ascending=False, ignore_index=True)
 
 
-def claim_verdict(pairs: pd.DataFrame) -> tuple[str, str]:
-    """(short verdict, sentence) for the claim, from the cross-group pairs only."""
+def claim_verdict(pairs: pd.DataFrame, money=fmt.usd, pay_word: str = "annual") -> tuple[str, str]:
+    """(short verdict, sentence) for the claim, from the cross-group pairs only (``money`` formats the gaps)."""
     cross = pairs[pairs.cross_group]
     if cross.empty:
         return ("cannot be tested",
@@ -103,10 +105,10 @@ def claim_verdict(pairs: pd.DataFrame) -> tuple[str, str]:
     passing = cross[(cross.distinguishable == True) & cross.material]  # noqa: E712 (None means unknown)
     n, k = len(cross), len(passing)
     top = cross.iloc[0]
-    lead = (f"The widest gap is between {top.higher} and {top.lower}: {fmt.usd(top.mean_gap_usd)} in mean "
-            f"annual pay, {fmt.pct(top.mean_gap_pct_of_median)} of the national median")
+    lead = (f"The widest gap is between {top.higher} and {top.lower}: {money(top.mean_gap_usd)} in mean "
+            f"{pay_word} pay, {fmt.pct(top.mean_gap_pct_of_median)} of the national median")
     if not math.isnan(top.sampling_band_usd):
-        lead += f", against a sampling band of {fmt.usd(top.sampling_band_usd)}"
+        lead += f", against a sampling band of {money(top.sampling_band_usd)}"
     lead += "."
     if k == n:
         verdict = "holds"
@@ -125,7 +127,7 @@ def claim_verdict(pairs: pd.DataFrame) -> tuple[str, str]:
             why = ("within sampling error" if p.distinguishable is False
                    else "sampling error unknown" if p.distinguishable is None
                    else f"measurable, but only {fmt.pct(p.mean_gap_pct_of_median)} of the national median")
-            fails.append(f"{p.higher} versus {p.lower} ({fmt.usd(p.mean_gap_usd)}: {why})")
+            fails.append(f"{p.higher} versus {p.lower} ({money(p.mean_gap_usd)}: {why})")
         detail = (f"{k} of the {n} comparisons across the three sides clear both yardsticks. The ones that do not: "
                   + "; ".join(fails) + ".")
     return verdict, f"{lead} {detail}"

@@ -73,19 +73,21 @@ def latest_outlook(con, soc: str) -> pd.Series | None:
     return None if df.empty else df.iloc[0]
 
 
-def metro_cells(con, soc: str) -> pd.DataFrame:
+def metro_cells(con, soc: str, basis=None) -> pd.DataFrame:
     """Cross-industry cells of every metropolitan and nonmetropolitan area (OEWS area type 'M').
 
     BLS files its nonmetropolitan areas (groups of rural counties inside one state) under the same area type as
-    the metropolitan areas; ``is_nonmetro`` tells them apart by name.
+    the metropolitan areas; ``is_nonmetro`` tells them apart by name. The median is on ``basis`` (annual unless
+    given: see ``unpublished.pay_basis``), as ``median_wage_usd`` with its flag in ``median_wage_flag``.
     """
+    median = "annual_median_wage_usd" if basis is None else basis.col("median")
     return con.execute(
-        """
+        f"""
         SELECT a.area_code, a.area_name, a.state_fips_code,
                a.area_name ILIKE '%nonmetropolitan area%' AS is_nonmetro,
                c.employment_count, c.employment_count_flag, c.employment_rse_pct,
-               c.annual_median_wage_usd, c.annual_median_wage_usd_flag,
-               c.annual_mean_wage_usd, c.wage_rse_pct,
+               c.{median} AS median_wage_usd, c.{median}_flag AS median_wage_flag,
+               c.annual_mean_wage_usd, c.hourly_mean_wage_usd, c.wage_rse_pct,
                c.jobs_per_1000, c.jobs_per_1000_flag, c.location_quotient, c.location_quotient_flag
         FROM stg_oews__cells c
         JOIN stg_oews__areas a USING (area_code)
@@ -139,3 +141,105 @@ def pct_change(new, old):
     if missing(new) or missing(old) or old == 0:
         return math.nan
     return 100.0 * (new - old) / old
+
+
+def state_medians(con, soc: str, basis) -> pd.DataFrame:
+    """States and territories with a published median on ``basis`` (annual or hourly), highest first."""
+    col = basis.col("median")
+    return con.execute(
+        f"""
+        SELECT state_name, {col} AS median_wage_usd, employment_count
+        FROM mart_oews__state_wages
+        WHERE soc_code = ? AND {col} IS NOT NULL
+        ORDER BY {col} DESC, state_name
+        """,
+        [soc],
+    ).df()
+
+
+def area_coverage(con, soc: str) -> dict:
+    """How many state and metropolitan-type areas the release lists for the occupation at all (cells of any kind)."""
+    rows = con.execute(
+        """
+        SELECT areatype_code, count(*) FROM stg_oews__cells
+        WHERE occupation_code = ? AND industry_code = '000000' AND areatype_code IN ('S', 'M')
+        GROUP BY areatype_code
+        """,
+        [occupation_code(soc)],
+    ).fetchall()
+    found = dict(rows)
+    return {"states": found.get("S", 0), "metros": found.get("M", 0)}
+
+
+def is_broad_group(soc: str) -> bool:
+    """SOC broad groups end in 0 (19-5010); detailed occupations end in 1-9, minor and major groups in 000."""
+    return soc.endswith("0") and not soc.endswith("000")
+
+
+def detailed_within(con, soc: str) -> pd.DataFrame:
+    """The detailed occupations of a broad group that the current release lists (empty for a detailed code)."""
+    if not is_broad_group(soc):
+        return pd.DataFrame(columns=["soc_code", "occupation_title"])
+    return con.execute(
+        """
+        SELECT soc_code, occupation_title FROM stg_oews__occupations
+        WHERE soc_code LIKE ? AND soc_code <> ? ORDER BY soc_code
+        """,
+        [soc[:-1] + "_", soc],
+    ).df()
+
+
+def detailed_list(details: pd.DataFrame) -> str:
+    """'19-5011 Occupational Health and Safety Specialists and 19-5012 ...' for a sentence."""
+    return join_names([f"{r.soc_code} {r.occupation_title}" for r in details.itertuples()])
+
+
+def no_area_data_note(con, soc: str, occupation_title: str, where: str = "state or metropolitan") -> str:
+    """Markdown: the release lists no area cells for this code at all; name the detailed codes that have them."""
+    text = (f"> **No {where} estimates.** The {release_period(con)} OEWS release publishes {occupation_title} "
+            f"(SOC {soc}) for the nation only: it lists no {where} figures for this code, so none are shown.")
+    details = detailed_within(con, soc)
+    if not details.empty:
+        text += (f" BLS does publish area figures for the detailed occupations inside this group, "
+                 f"{detailed_list(details)}; build the book for one of those codes to see them.")
+    return text
+
+
+def release_period(con) -> str:
+    rows = con.execute("SELECT reference_period FROM stg_oews__release").fetchall()
+    return rows[0][0] if rows else "current"
+
+
+def ep_detailed_within(con, soc: str) -> pd.DataFrame:
+    """Latest-edition EP lines for the detailed occupations of a broad group (what EP projects instead)."""
+    if not is_broad_group(soc):
+        return pd.DataFrame(columns=["soc_code", "occupation_title", "edition", "base_year", "projection_year",
+                                     "employment_base_persons", "employment_projected_persons",
+                                     "employment_change_pct", "openings_annual_avg_persons"])
+    return con.execute(
+        """
+        SELECT soc_code, occupation_title, edition, base_year, projection_year, employment_base_persons,
+               employment_projected_persons, employment_change_pct, openings_annual_avg_persons
+        FROM mart_ep__occupation_outlook
+        WHERE is_latest_edition AND soc_code LIKE ? AND soc_code <> ? ORDER BY soc_code
+        """,
+        [soc[:-1] + "_", soc],
+    ).df()
+
+
+def ep_absent_sentence(con, soc: str) -> str:
+    """Why the occupation has no projection, and which EP lines cover it instead, in one or two sentences."""
+    text = (f"The Employment Projections in this build have no row for SOC {soc}, so no projected employment, "
+            "growth or openings are shown for it")
+    lines = ep_detailed_within(con, soc)
+    if lines.empty:
+        return text + "."
+    names = join_names([f"{r.soc_code} {r.occupation_title}" for r in lines.itertuples()])
+    return (text + f". EP projects the detailed occupations inside this group separately ({names}); the book does "
+            "not add them up into a figure EP did not publish.")
+
+
+def change_phrase(new, old) -> str:
+    """'+11.8%' when both ends are published, else a phrase saying the change cannot be computed."""
+    change = pct_change(new, old)
+    return "change not computable: an end point was not published" if missing(change) else signed_pct(change)

@@ -43,8 +43,30 @@ def scope_note(soc: str, occupation_title: str) -> str:
     if role(soc) != "other":
         return ""
     return (f"> **A note on fit.** The practical guidance in this part of the book was written for the "
-            f"rehabilitation-therapy occupations. It is shown for {occupation_title} (SOC {soc}) as it stands; "
-            "the numbers are this occupation's own, but the advice may need translating to its work.")
+            f"rehabilitation-therapy occupations, so it speaks of patients, caseloads and care settings. It is "
+            f"shown for {occupation_title} (SOC {soc}) as an outline to adapt, not as a description of this "
+            "occupation's work; the numbers on these pages are this occupation's own.")
+
+
+def setting_coverage_sentence(con, soc: str, national_jobs) -> str:
+    """For an occupation outside the therapy family: how much of its employment the book's settings cover.
+
+    The settings (outpatient therapy offices, hospitals, home health...) were chosen for the rehabilitation
+    occupations; for anyone else they may hold a sliver of the jobs, and a reader should know that before reading
+    a 'best-paid setting'. Returns '' for the occupations the settings were chosen for.
+    """
+    if role(soc) != "other":
+        return ""
+    counted = con.execute(
+        "SELECT sum(employment_count) FROM mart_oews__setting_wages WHERE soc_code = ? AND employment_count IS NOT NULL",
+        [soc],
+    ).fetchall()[0][0]
+    text = " These settings were chosen for the rehabilitation-therapy occupations, not for this one"
+    if is_missing(counted) or is_missing(national_jobs) or not national_jobs:
+        return text + "."
+    share = 100 * counted / national_jobs
+    return (text + f": the ones with a published job count hold {fmt.pct(share, 1)} of its national jobs, so they "
+            "describe only that part of where it works.")
 
 
 def is_missing(x) -> bool:
@@ -90,12 +112,12 @@ def national(con, soc: str) -> dict | None:
 
 
 def settings(con, soc: str) -> pd.DataFrame:
-    """OEWS employment and mean wage in each of the report's settings (industry cells), largest first."""
+    """OEWS employment and mean and median wages (annual and hourly) in each of the report's settings, largest first."""
     return con.execute(
         """
         SELECT report_variant, oews_industry_code, oews_industry_title, is_proxy, caveat,
                employment_count, employment_count_flag, annual_mean_wage_usd, annual_mean_wage_usd_flag,
-               annual_median_wage_usd, annual_median_wage_usd_flag
+               annual_median_wage_usd, annual_median_wage_usd_flag, hourly_mean_wage_usd, hourly_median_wage_usd
         FROM mart_oews__setting_wages
         WHERE soc_code = ?
         ORDER BY employment_count DESC NULLS LAST, report_variant
