@@ -40,7 +40,8 @@ def snapshot_listing_html(con: duckdb.DuckDBPyConnection) -> str:
         """
         SELECT m.title, s.source_id, s.part, s.filename, s.origin, s.relation, coalesce(s.package, s.url) AS location,
                s.retrieved_at, s.sha256, s.size_bytes, s.rows, s.status, s.obtained_from, s.note,
-               (SELECT string_agg(DISTINCT l.table_name || ' (' || format('{:,}', l.rows_loaded) || ' rows)', ', ')
+               (SELECT string_agg(DISTINCT l.table_name || ' (' || format('{:,}', l.rows_loaded) || ' rows)', ', '
+                                   ORDER BY l.table_name || ' (' || format('{:,}', l.rows_loaded) || ' rows)')
                 FROM meta_table_lineage l WHERE l.sha256 = s.sha256) AS tables_loaded
         FROM meta_snapshots s JOIN meta_sources m USING (source_id)
         ORDER BY m.source_order, s.part, s.retrieved_at
