@@ -6,7 +6,6 @@ from pipeline import checks
 from pipeline.assets import book, catalog, editions, landing, notebooks, report, seeds, snapshot, staging
 from pipeline.assets.marts import mart_assets
 from pipeline.jobs import quarterly_refresh_schedule, refresh_sources_job
-from pipeline.partitions import occupation_partitions
 from pipeline.resources import default_resources
 
 marts = mart_assets()
@@ -33,9 +32,9 @@ build_warehouse_job = dg.define_asset_job(
     "build_warehouse", selection=dg.AssetSelection.assets(*warehouse_assets, editions.previous_edition_warehouse)
     | dg.AssetSelection.checks(*all_checks))
 # Launch a backfill of this job over the partitions to build every occupation's book.
+# Partitioned like its assets (one run per occupation).
 build_occupation_book_job = dg.define_asset_job(
-    "build_occupation_book", selection=dg.AssetSelection.assets(*occupation_assets),
-    partitions_def=occupation_partitions)
+    "build_occupation_book", selection=dg.AssetSelection.assets(*occupation_assets))
 build_catalog_site_job = dg.define_asset_job("build_catalog_site", selection=[landing.catalog_site])
 
 defs = dg.Definitions(

@@ -95,6 +95,7 @@ def _svg_uri(svg: str) -> str:
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>US occupation market reports ({edition})</title>
+<link rel="icon" href="favicon.ico">
 <style>
 body {{ font-family: sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.5; }}
 table {{ border-collapse: collapse; width: 100%; margin: 1rem 0; }}

@@ -81,8 +81,8 @@ def test_an_earlier_edition_builds_from_its_own_lock(built_book):
     result = run_build(dirs, "--edition", "2026Q4")
     assert result.returncode == 0, result.stderr[-3000:]
     html = Path(dirs["BUILD_DIR"]) / "editions" / "2026Q4" / "29-1122" / "html"
-    index = BeautifulSoup((html / "index.html").read_text(), "html.parser")
-    assert "(2026Q4)" in index.title.get_text()
+    summary = BeautifulSoup((html / "notebooks" / "index.html").read_text(), "html.parser")
+    assert "(2026Q4)" in summary.title.get_text()
     page = BeautifulSoup((html / "notebooks" / "what_changed.html").read_text(), "html.parser")
     assert "the first one recorded" in page.get_text(" ", strip=True)
     outlook = (html / "notebooks" / "outlook.html").read_text()

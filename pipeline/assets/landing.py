@@ -5,6 +5,7 @@ import shutil
 
 import dagster as dg
 
+from pipeline.assets.book import BOOK_DIR
 from pipeline.incremental import StepState, fingerprint
 from pipeline.landing import render
 from pipeline.resources import ReportParams, WarehouseResource
@@ -31,6 +32,8 @@ def catalog_site(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         shutil.rmtree(scratch, ignore_errors=True)
         for soc in socs:
             shutil.copytree(p.html_dir(soc), scratch / soc)
+        # The books' icon, so a browser's request for /favicon.ico finds one (a 404 is a console error).
+        shutil.copy2(BOOK_DIR / "_extra" / "favicon.ico", scratch / "favicon.ico")
         with warehouse.connect(read_only=True) as con:
             page = render(con, socs, report.edition, scratch / "_static" / "data")
         (scratch / "index.html").write_text(page)
