@@ -64,8 +64,7 @@ def run(cache: Path, populated_store: Path) -> dict:
     page = project / "book" / "notebooks" / f"{EDITED_PAGE}.md"
     page.write_text(page.read_text() + "\n<!-- benchmark edit -->\n")
     one_page, log = _build(project, env)
-    executed = sorted(set(re.findall(r"notebook__(\w+) - STEP_START", log)) -
-                      set(re.findall(r"notebook__(\w+) - .*not re-executed", log)))
+    executed = sorted(set(re.findall(r"(\w+)\.md executed in", log)))
     skipped = len(re.findall(r"not re-executed", log))
     extra, _ = _build(project, env, "--soc", EXTRA_OCCUPATION)
     return {

@@ -7,6 +7,9 @@ import atexit
 import os
 import sys
 import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -47,27 +50,34 @@ def prepare_notebook(md_path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-# One warm kernel serves every page a build executes: starting a kernel and importing pandas and Altair cost about
-# 2 of the 2.5 s each page took, so a book re-executed page by page spent most of its time starting up.
-_kernel: AsyncKernelManager | None = None
+# Warm kernels serve every page a build executes, one per worker thread: starting a kernel and importing pandas and
+# Altair cost about 2 of the 2.5 s each page took, so a book executed page by page spent most of its time
+# starting up. Pages run two at a time (the machine has two cores); each kernel runs one page at a time.
+KERNELS = max(1, min(2, os.cpu_count() or 1))
+_thread = threading.local()
+_kernels: list[AsyncKernelManager] = []
 # Run before and after each page: the namespace starts empty, and the page's DuckDB connections are closed when
 # it ends (a read-only handle left open would block the next build's writer).
 RESET_NAMESPACE = "get_ipython().reset(new_session=False)\nimport gc as _gc\n_gc.collect()"
 
 
 def _warm_kernel() -> AsyncKernelManager:
-    global _kernel
-    if _kernel is None:
-        _kernel = AsyncKernelManager(kernel_name="python3")
-        atexit.register(_stop_kernel)
-    return _kernel
+    km = getattr(_thread, "kernel", None)
+    if km is None:
+        km = _thread.kernel = AsyncKernelManager(kernel_name="python3")
+        _kernels.append(km)
+    return km
 
 
-def _stop_kernel() -> None:
-    global _kernel
-    if _kernel is not None and _kernel.has_kernel:
-        asyncio.run(_kernel.shutdown_kernel(now=True))
-    _kernel = None
+def _stop_kernel(km: AsyncKernelManager) -> None:
+    if km.has_kernel:
+        asyncio.run(km.shutdown_kernel(now=True))
+
+
+@atexit.register
+def _stop_all_kernels() -> None:
+    for km in _kernels:
+        _stop_kernel(km)
 
 
 def execute_notebook(md_path: Path, out_path: Path, parameters: dict) -> None:
@@ -86,15 +96,16 @@ def execute_notebook(md_path: Path, out_path: Path, parameters: dict) -> None:
     env_bin = str(Path(sys.executable).parent)
     if not os.environ.get("PATH", "").startswith(env_bin + os.pathsep):
         os.environ["PATH"] = env_bin + os.pathsep + os.environ.get("PATH", "")
-    client = NotebookClient(nb, km=_warm_kernel(), timeout=600, kernel_name="python3",
+    km = _warm_kernel()
+    client = NotebookClient(nb, km=km, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(PROJECT_ROOT)}})
     try:
         client.execute()
     except CellExecutionError as exc:
-        _stop_kernel()  # a failed page may leave the kernel in any state; the next page gets a fresh one
+        _stop_kernel(km)  # a failed page may leave the kernel in any state; the next page gets a fresh one
         raise NotebookPageError(f"{md_path.name}: a cell failed:\n{exc}") from None
     except BaseException:
-        _stop_kernel()
+        _stop_kernel(km)
         raise
     nb.cells = nb.cells[1:-1]
     for cell in nb.cells:
@@ -113,50 +124,75 @@ class NotebookPageError(RuntimeError):
 AFTER_ALL_OTHERS = {"data_downloads"}
 
 
-def _notebook_asset(md_path: Path) -> dg.AssetsDefinition:
-    name = f"notebook__{md_path.stem}"
+def notebook_asset_keys() -> list[str]:
+    return [f"notebook__{path.stem}" for path in notebook_sources()]
+
+
+def _page_spec(md_path: Path, marts: list[str]) -> dg.AssetSpec:
     after = [f"notebook__{p.stem}" for p in notebook_sources()
              if md_path.stem in AFTER_ALL_OTHERS and p.stem not in AFTER_ALL_OTHERS]
-
     # Every mart is an input: a page may read any of them, and its fingerprint covers them all.
-    marts = sorted(s.stem for s in (paths().sql_dir / "marts").glob("*.sql"))
-
-    @dg.asset(name=name, deps=["report_parameters", "meta_snapshots", "meta_sources", *marts, *after],
-              partitions_def=occupation_partitions, group_name="notebooks", kinds={"jupyter"},
-              description=f"Executed notebook for the book page {md_path.name}.")
-    def _notebook(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        p = warehouse.paths()
-        soc = context.partition_key
-        params = load_parameters(p.occupation_state_dir(soc))
-        upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint")
-                    for m in [*marts, "meta_catalog", "previous_edition_warehouse"]]
-        # CSVs behind each table and chart go to the book's static folder, which Sphinx copies into the site.
-        downloads = p.book_source_dir(soc) / "_static" / "data"
-        location = book_warehouse_location(p.duckdb_path)
-        parameters = {**params, "warehouse_path": location, "downloads_dir": str(downloads)}
-        # Where only the exports are, their manifests stand in for the warehouse steps' fingerprints.
-        upstream += [warehouse_identity(location), warehouse_identity(params.get("previous_warehouse_path") or "")]
-        if after:
-            # A page that lists the other pages' CSVs depends on those files, not on the pages' prose: editing
-            # one page's text re-executes that page alone.
-            upstream.append(hash_files([f for f in downloads.rglob("*.csv") if md_path.stem not in f.parts],
-                                       root=downloads))
-        fp = fingerprint(md_path.read_text(), hash_files(list(HELPER_DIR.glob("*.py"))), parameters, upstream)
-        out_path = p.book_source_dir(soc) / "notebooks" / f"{md_path.stem}.ipynb"
-        step = StepState(p.occupation_state_dir(soc), name)
-        if step.is_current(fp) and out_path.exists():
-            context.log.info(f"{md_path.name} is up to date; not re-executed.")
-        else:
-            execute_notebook(md_path, out_path, parameters)
-            step.save(fp, output=str(out_path))
-        return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"output": str(out_path)})
-
-    return _notebook
+    return dg.AssetSpec(f"notebook__{md_path.stem}", deps=["report_parameters", "meta_snapshots", "meta_sources",
+                                                          *marts, *after],
+                        group_name="notebooks", kinds={"jupyter"}, partitions_def=occupation_partitions,
+                        description=f"Executed notebook for the book page {md_path.name}.")
 
 
 def notebook_assets() -> list[dg.AssetsDefinition]:
-    return [_notebook_asset(path) for path in notebook_sources()]
+    """The book's pages as one multi-asset, so that one step can execute them two at a time."""
+    marts = sorted(s.stem for s in (paths().sql_dir / "marts").glob("*.sql"))
+    pages = notebook_sources()
+
+    @dg.multi_asset(name="notebooks", specs=[_page_spec(md, marts) for md in pages], can_subset=True,
+                    partitions_def=occupation_partitions)
+    def _notebooks(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        selected = {key.path[-1] for key in context.selected_asset_keys}
+        chosen = [md for md in pages if f"notebook__{md.stem}" in selected]
+        page = _PageRun(context, warehouse.paths(), context.partition_key, marts)
+        first = [md for md in chosen if md.stem not in AFTER_ALL_OTHERS]
+        with ThreadPoolExecutor(max_workers=KERNELS) as pool:
+            results = list(pool.map(page.run, first))
+        # Pages that list what the others wrote run once those are done.
+        results += [page.run(md) for md in chosen if md.stem in AFTER_ALL_OTHERS]
+        for md, (fp, out_path) in zip(first + [md for md in chosen if md.stem in AFTER_ALL_OTHERS], results):
+            yield dg.MaterializeResult(asset_key=f"notebook__{md.stem}", data_version=dg.DataVersion(fp),
+                                       metadata={"output": str(out_path)})
+
+    return [_notebooks]
 
 
-def notebook_asset_keys() -> list[str]:
-    return [f"notebook__{path.stem}" for path in notebook_sources()]
+class _PageRun:
+    """Executes one page of one occupation's book unless its inputs are unchanged since it last ran."""
+
+    def __init__(self, context, p, soc: str, marts: list[str]):
+        self.log, self.p, self.soc = context.log, p, soc
+        self.params = load_parameters(p.occupation_state_dir(soc))
+        self.upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint")
+                         for m in [*marts, "meta_catalog", "previous_edition_warehouse"]]
+        # CSVs behind each table and chart go to the book's static folder, which Sphinx copies into the site.
+        self.downloads = p.book_source_dir(soc) / "_static" / "data"
+        location = book_warehouse_location(p.duckdb_path)
+        self.parameters = {**self.params, "warehouse_path": location, "downloads_dir": str(self.downloads)}
+        # Where only the exports are, their manifests stand in for the warehouse steps' fingerprints.
+        self.upstream += [warehouse_identity(location),
+                          warehouse_identity(self.params.get("previous_warehouse_path") or "")]
+        self.helpers = hash_files(list(HELPER_DIR.glob("*.py")))
+
+    def run(self, md_path: Path) -> tuple[str, Path]:
+        upstream = list(self.upstream)
+        if md_path.stem in AFTER_ALL_OTHERS:
+            # A page that lists the other pages' CSVs depends on those files, not on the pages' prose: editing
+            # one page's text re-executes that page alone.
+            upstream.append(hash_files([f for f in self.downloads.rglob("*.csv") if md_path.stem not in f.parts],
+                                       root=self.downloads))
+        fp = fingerprint(md_path.read_text(), self.helpers, self.parameters, upstream)
+        out_path = self.p.book_source_dir(self.soc) / "notebooks" / f"{md_path.stem}.ipynb"
+        step = StepState(self.p.occupation_state_dir(self.soc), f"notebook__{md_path.stem}")
+        if step.is_current(fp) and out_path.exists():
+            self.log.info(f"{md_path.name} is up to date; not re-executed.")
+        else:
+            started = time.perf_counter()
+            execute_notebook(md_path, out_path, self.parameters)
+            step.save(fp, output=str(out_path))
+            self.log.info(f"{md_path.name} executed in {time.perf_counter() - started:.1f} s.")
+        return fp, out_path
