@@ -43,6 +43,22 @@ def measure(step: str, flat_file: Path, db: Path) -> dict:
     }
 
 
+def _repeat(step_module: str, work: Path) -> list[dict]:
+    """REPEATS runs of a bench step, each in a fresh process so that its peak memory is its own."""
+    runs = []
+    for _ in range(REPEATS):
+        out = subprocess.run([sys.executable, "-m", step_module, str(work)], check=True, capture_output=True,
+                             text=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return runs
+
+
+def _summary(runs: list[dict]) -> dict:
+    return {"median_seconds": statistics.median(r["seconds"] for r in runs),
+            "runs_seconds": [r["seconds"] for r in runs],
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
+
+
 def warehouse_build() -> dict:
     """Cold builds of the whole warehouse from a populated snapshot store (median time, largest peak RSS)."""
     from pipeline.lock import read_lock
@@ -70,15 +86,9 @@ def warehouse_build() -> dict:
         if res.absent:
             raise SystemExit(f"bench: {module.SOURCE_ID} is pinned but absent ({res.absent[0]['reason']}); "
                              "run `make refresh` or set SOURCES_MIRROR so the benchmark measures every source")
-    runs = []
-    for _ in range(REPEATS):
-        out = subprocess.run([sys.executable, "-m", "bench.warehouse_build_step", str(work)],
-                             check=True, capture_output=True, text=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    runs = _repeat("bench.warehouse_build_step", work)
     return {
-        "median_seconds": statistics.median(r["seconds"] for r in runs),
-        "runs_seconds": [r["seconds"] for r in runs],
-        "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+        **_summary(runs),
         "occupations": runs[0]["occupations"],
         "checks_run": runs[0]["checks_run"],
         "tables": runs[0]["tables"],
@@ -89,16 +99,9 @@ def warehouse_build() -> dict:
 
 def marts_build() -> dict:
     """The marts alone, all occupations in one pass, over the warehouse the previous step left (median, max RSS)."""
-    work = RESULTS / "cache" / "warehouse"
-    runs = []
-    for _ in range(REPEATS):
-        out = subprocess.run([sys.executable, "-m", "bench.marts_build_step", str(work)],
-                             check=True, capture_output=True, text=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    runs = _repeat("bench.marts_build_step", RESULTS / "cache" / "warehouse")
     return {
-        "median_seconds": statistics.median(r["seconds"] for r in runs),
-        "runs_seconds": [r["seconds"] for r in runs],
-        "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+        **_summary(runs),
         "detailed_occupations": runs[0]["detailed_occupations"], "occupations": runs[0]["occupations"],
         "marts": runs[0]["marts"],
         "target_seconds": TARGET_MARTS_SECONDS, "target_peak_rss_mib": TARGET_PEAK_MIB,

@@ -9,19 +9,12 @@ import altair as alt
 import pandas as pd
 
 from pipeline.report import format as fmt
+from pipeline.report.unpublished import missing
 
 # Metro rankings leave out areas with fewer jobs than this in the occupation: a median or a jobs-per-1,000
 # figure resting on a few dozen jobs moves a lot from one release to the next. A rule parameter, not data.
 MIN_METRO_JOBS = 100
 
-
-def missing(x) -> bool:
-    if x is None or x is pd.NA:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def occupation_code(soc: str) -> str:

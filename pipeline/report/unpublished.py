@@ -43,7 +43,8 @@ _REASON = {
 }
 
 
-def _missing(x) -> bool:
+def missing(x) -> bool:
+    """True for None, NA and NaN: a value BLS did not publish (or a source absent from the build)."""
     if x is None or x is pd.NA:
         return True
     try:
@@ -71,11 +72,11 @@ def reason(con, flag: str | None) -> str:
 
 def cell(value, flag, formatter, lower_bound=None) -> str:
     """A table cell: the formatted value, or a short label for why BLS published none (explained by ``legend``)."""
-    if not _missing(flag) and flag:
-        if flag == "top_coded" and not _missing(lower_bound):
+    if not missing(flag) and flag:
+        if flag == "top_coded" and not missing(lower_bound):
             return f"{formatter(lower_bound)} or more (top-coded)"
         return CELL_LABEL.get(flag, CELL_LABEL["not_published"])
-    return fmt.NOT_PUBLISHED if _missing(value) else formatter(value)
+    return fmt.NOT_PUBLISHED if missing(value) else formatter(value)
 
 
 def flags_in(frame: pd.DataFrame, columns: Iterable[str]) -> list[str]:
@@ -148,7 +149,7 @@ def pay_basis(row) -> PayBasis:
         return ANNUAL
     annual_flag = row.get("annual_median_wage_usd_flag")
     hourly = row.get("hourly_median_wage_usd")
-    if annual_flag == "wage_basis_not_published" and not _missing(hourly):
+    if annual_flag == "wage_basis_not_published" and not missing(hourly):
         return HOURLY
     return ANNUAL
 
