@@ -99,11 +99,24 @@ def footnote(wh, code: str) -> str:
 
 
 @pytest.mark.parametrize("soc", [ACTORS, BROAD_GROUP])
+def test_chapters_written_for_the_therapy_occupations_are_left_out(other_books, soc):
+    html_dir = other_books[soc]
+    therapy_only = {"hiring_loop", "skills_and_signals", "interview_preparation", "portfolio_ideas"}
+    assert not therapy_only & set(pages_of(html_dir))
+    navigation = (html_dir / "notebooks" / "index.html").read_text()
+    assert "Hiring loop" not in navigation and "Career roadmap" in navigation
+    # The chapters that remain say which were left out, and why.
+    note = page_text(html_dir, "career_roadmap")
+    assert "written for the rehabilitation-therapy occupations" in note
+    assert "(Hiring loop, Skills and signals, Interview preparation, Portfolio ideas) are left out" in note
+
+
+@pytest.mark.parametrize("soc", [ACTORS, BROAD_GROUP])
 def test_no_page_leaks_a_missing_value_or_ot_wording(other_books, soc):
     html_dir = other_books[soc]
     pages = pages_of(html_dir)
     assert {"index", "market_snapshot", "geography", "trend", "outlook", "compensation", "settings", "faq",
-            "claims_ledger", "hiring_loop", "methodology"} <= set(pages)
+            "claims_ledger", "career_roadmap", "methodology"} <= set(pages)
     for page in pages:
         text = page_text(html_dir, page)
         for pattern in LEAKS:

@@ -13,11 +13,11 @@ from pipeline.assets.notebooks import notebook_asset_keys
 from pipeline.assets.report import load_parameters
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.partitions import occupation_partitions
+from pipeline.report.practical_pages import pages_left_out
 from pipeline.resources import WarehouseResource
 from pipeline.settings import PROJECT_ROOT
 
 BOOK_DIR = PROJECT_ROOT / "book"
-STATIC_INPUTS = ["_config.yml", "_toc.yml"]
 
 
 def book_config(params: dict) -> dict:
@@ -26,10 +26,19 @@ def book_config(params: dict) -> dict:
     return config
 
 
+def book_toc(params: dict) -> dict:
+    """The table of contents without the chapters this occupation's book leaves out."""
+    toc = yaml.safe_load((BOOK_DIR / "_toc.yml").read_text())
+    left_out = {f"notebooks/{page}" for page in pages_left_out(params["soc"])}
+    for part in toc.get("parts", []):
+        part["chapters"] = [c for c in part["chapters"] if c["file"] not in left_out]
+    return toc
+
+
 def assemble_source(src_dir: Path, params: dict) -> None:
-    """Lay out the Jupyter Book source: committed pages and toc, plus a config titled for the occupation."""
+    """Lay out the Jupyter Book source: committed pages, the occupation's toc, a config titled for it."""
     for item in BOOK_DIR.iterdir():
-        if item.name.startswith(("_build", ".")) or item.name in ("notebooks", "_config.yml"):
+        if item.name.startswith(("_build", ".")) or item.name in ("notebooks", "_config.yml", "_toc.yml"):
             continue
         target = src_dir / item.name
         if item.is_dir():
@@ -37,6 +46,7 @@ def assemble_source(src_dir: Path, params: dict) -> None:
         else:
             shutil.copy2(item, target)
     (src_dir / "_config.yml").write_text(yaml.safe_dump(book_config(params), sort_keys=False))
+    (src_dir / "_toc.yml").write_text(yaml.safe_dump(book_toc(params), sort_keys=False))
 
 
 def build_html(src_dir: Path, html_dir: Path) -> None:

@@ -24,6 +24,7 @@ from pipeline.assets.report import load_parameters
 from pipeline.book_warehouse import book_warehouse_location, warehouse_identity
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.partitions import occupation_partitions
+from pipeline.report.practical_pages import pages_left_out
 from pipeline.resources import WarehouseResource
 from pipeline.settings import PROJECT_ROOT, paths
 
@@ -188,6 +189,11 @@ class _PageRun:
         fp = fingerprint(md_path.read_text(), self.helpers, self.parameters, upstream)
         out_path = self.p.book_source_dir(self.soc) / "notebooks" / f"{md_path.stem}.ipynb"
         step = StepState(self.p.occupation_state_dir(self.soc), f"notebook__{md_path.stem}")
+        if md_path.stem in pages_left_out(self.soc):
+            out_path.unlink(missing_ok=True)
+            step.save(fingerprint("left out", self.soc), output=None)
+            self.log.info(f"{md_path.name} is written for other occupations; left out of this book.")
+            return fingerprint("left out", self.soc), out_path
         if step.is_current(fp) and out_path.exists():
             self.log.info(f"{md_path.name} is up to date; not re-executed.")
         else:

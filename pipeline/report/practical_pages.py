@@ -38,14 +38,27 @@ def role(soc: str) -> str:
     return "other"
 
 
+# Chapters that are guidance for the therapy occupations and nothing else (how clinicians are hired, what their
+# interviewers look for, what a clinician's portfolio holds): other occupations' books leave them out.
+THERAPY_ONLY_PAGES = {"hiring_loop": "Hiring loop", "skills_and_signals": "Skills and signals",
+                      "interview_preparation": "Interview preparation", "portfolio_ideas": "Portfolio ideas"}
+
+
+def pages_left_out(soc: str) -> set[str]:
+    """The book pages this occupation's book leaves out, because they were written for other occupations."""
+    return set(THERAPY_ONLY_PAGES) if role(soc) == "other" else set()
+
+
 def scope_note(soc: str, occupation_title: str) -> str:
     """Markdown: a visible caution when the practical guidance was not written for this occupation ('' if it was)."""
     if role(soc) != "other":
         return ""
+    left_out = ", ".join(THERAPY_ONLY_PAGES.values())
     return (f"> **A note on fit.** The practical guidance in this part of the book was written for the "
-            f"rehabilitation-therapy occupations, so it speaks of patients, caseloads and care settings. It is "
-            f"shown for {occupation_title} (SOC {soc}) as an outline to adapt, not as a description of this "
-            "occupation's work; the numbers on these pages are this occupation's own.")
+            f"rehabilitation-therapy occupations, so it speaks of patients, caseloads and care settings. The "
+            f"chapters that are about those occupations alone ({left_out}) are left out of this book. The ones "
+            f"that remain are shown for {occupation_title} (SOC {soc}) as an outline to adapt, not as a "
+            "description of this occupation's work; the numbers on these pages are this occupation's own.")
 
 
 def setting_coverage_sentence(con, soc: str, national_jobs) -> str:
