@@ -39,8 +39,11 @@ def _published_occupations() -> dict[str, str]:
     p = paths()
     if p.duckdb_path.exists():
         try:
+            # Imported here: the partitions are read from SOC when pipeline.partitions loads, after main sets it.
+            from pipeline.assets.report import known_occupations
+
             with duckdb.connect(str(p.duckdb_path), read_only=True) as con:
-                return dict(con.execute("SELECT soc_code, occupation_title FROM mart_oews__national_wages").fetchall())
+                return known_occupations(con)
         except duckdb.Error:
             pass  # a warehouse from an interrupted first build: fall back to the snapshot
     from pipeline.lock import read_lock

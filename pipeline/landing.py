@@ -6,6 +6,7 @@ is read from the warehouse marts; a number BLS did not publish says so instead o
 
 from __future__ import annotations
 
+import base64
 import html
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def render(con, socs: list[str], edition: str, downloads: Path) -> str:
         )
     svg = pay_chart_svg(frame)
     figure = (f'<figure><img alt="Bar chart of the median annual wage of each occupation in the catalogue" '
-              f'src="data:image/svg+xml;utf8,{_svg_uri(svg)}"><figcaption>Median annual wage, {period}. '
+              f'src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}"><figcaption>Median annual wage, {period}. '
               f'Occupations for which BLS publishes only hourly pay are left out.</figcaption></figure>') if svg else ""
     outlook_note = (f"Projected change and openings are from the Employment Projections {ep.iloc[0]}."
                     if not ep.empty else "The Employment Projections are not in this build, so the outlook columns are empty.")
@@ -84,12 +85,6 @@ def render(con, socs: list[str], edition: str, downloads: Path) -> str:
         edition=html.escape(edition), period=html.escape(period), rows="\n".join(rows), figure=figure,
         outlook_note=outlook_note, ep_period=html.escape(ep.iloc[0]) if not ep.empty else "", source=html.escape(source_line(con, TABLES)), n=len(frame),
     )
-
-
-def _svg_uri(svg: str) -> str:
-    from urllib.parse import quote
-
-    return quote(svg)
 
 
 PAGE = """<!DOCTYPE html>
