@@ -2,13 +2,16 @@
 
 One run builds the warehouse (and the previous edition's, for "What changed"); then one run per occupation
 builds that partition's book; `--catalog` ends with the landing page that links them.
+
+The lock is read once, here, before Dagster starts: the SOC check, the edition and every snapshot asset use that
+reading, and the warehouse resource carries its hash so a lock replaced since (a refresh landing mid-build) stops
+the build instead of mixing two editions.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import os
 import re
 import sys
@@ -16,9 +19,11 @@ import sys
 import dagster as dg
 import duckdb
 
-from pipeline.editions import EditionError
+from pipeline.editions import UNRECORDED, EditionError
+from pipeline.lock import LockError
+from pipeline.lock_reading import read_lock_once
 from pipeline.occupation import OccupationError, check_format, resolve
-from pipeline.settings import catalog_socs, paths, report_edition, setting
+from pipeline.settings import catalog_socs, paths, setting
 from pipeline.snapshots import SnapshotMismatchError
 
 
@@ -27,14 +32,19 @@ def _fail(message: str) -> int:
     return 2
 
 
-def precheck_occupation(soc: str) -> None:
-    """Fail fast on a bad SOC code, before Dagster starts, against the release this build will use."""
-    check_format(soc)
-    resolve(soc, _published_occupations())
+def precheck_occupations(socs: list[str], lock: dict) -> None:
+    """Fail fast on a bad SOC code, before Dagster starts, against the release this build will use.
+
+    ``lock`` is the build's one reading of the lock: the check restores the OEWS release it pins.
+    """
+    for soc in socs:
+        check_format(soc)
+    known = _published_occupations(lock)
+    for soc in socs:
+        resolve(soc, known)
 
 
-@functools.lru_cache(maxsize=1)
-def _published_occupations() -> dict[str, str]:
+def _published_occupations(lock: dict) -> dict[str, str]:
     """Occupations of the warehouse when it exists; otherwise of the pinned OEWS release (restoring its bytes)."""
     p = paths()
     if p.duckdb_path.exists():
@@ -46,7 +56,6 @@ def _published_occupations() -> dict[str, str]:
                 return known_occupations(con)
         except duckdb.Error:
             pass  # a warehouse from an interrupted first build: fall back to the snapshot
-    from pipeline.lock import read_lock
     from pipeline.mirror import mirror_from_env
     from pipeline.remote import remote_from_settings
     from pipeline.snapshot_store import SnapshotStore
@@ -54,8 +63,7 @@ def _published_occupations() -> dict[str, str]:
     from pipeline.sources import oews_current
 
     store = SnapshotStore(p.snapshot_dir)
-    res = resolve_source(oews_current, read_lock(p.lock_path), store, mirror=mirror_from_env(),
-                         remote=remote_from_settings())
+    res = resolve_source(oews_current, lock, store, mirror=mirror_from_env(), remote=remote_from_settings())
     known = oews_current.published_occupations(store, res.snapshots)
     if not known:
         raise OccupationError("the OEWS current release is not in this build, so no occupation can be checked or "
@@ -78,17 +86,17 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         p = paths()
-        p.lock_path  # an edition that was never recorded stops here
-        for soc in socs:
-            precheck_occupation(soc)
-    except (OccupationError, EditionError, SnapshotMismatchError) as exc:
+        reading = read_lock_once(p.lock_path)  # an edition that was never recorded stops here
+        precheck_occupations(socs, reading.lock)
+    except (OccupationError, EditionError, SnapshotMismatchError, LockError) as exc:
         return _fail(str(exc))
-    edition = report_edition(args.edition)
+    # The edition the books are for: the one asked for (--edition or EDITION), else the one the live lock records.
+    edition = args.edition or p.edition or reading.lock.get("edition") or UNRECORDED
 
     from pipeline import definitions as d
     from pipeline.resources import ReportParams, default_resources
 
-    resources = default_resources() | {"report": ReportParams(edition=edition)}
+    resources = default_resources(lock_sha256=reading.sha256) | {"report": ReportParams(edition=edition)}
     every = [*d.all_assets, *d.all_checks]
     runs = [("warehouse", d.warehouse_assets + ([] if args.warehouse_only else [d.editions.previous_edition_warehouse]),
              d.all_checks, None)]

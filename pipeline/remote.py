@@ -1,7 +1,9 @@
 """A snapshot remote that a team shares: any fsspec URL (file:///..., s3://bucket/prefix, gs://..., memory://...).
 
 It holds the same layout as the local store (``sha256/ab/<sha256>`` plus the ``.json`` sidecar), so copying in
-either direction is a plain file copy; the hash is checked on arrival.
+either direction is a plain file copy; the hash is checked on arrival. The remote is untrusted: a copy that hashes
+to something else is quarantined in the local store (CorruptCopyError), and the remote's sidecar is never read,
+since a build takes each snapshot's metadata from the lock.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import fsspec
 
 from pipeline.settings import setting
-from pipeline.snapshot_store import SnapshotStore
+from pipeline.snapshot_store import SnapshotStore, check_sha256
 
 
 class SnapshotRemote:
@@ -18,16 +20,26 @@ class SnapshotRemote:
         self.fs, self.root = fsspec.core.url_to_fs(self.url)
 
     def _object(self, sha256: str) -> str:
+        check_sha256(sha256)
         return f"{self.root}/sha256/{sha256[:2]}/{sha256}"
+
+    def object_url(self, sha256: str) -> str:
+        """Where the remote keeps an object, as a URL a maintainer can open."""
+        check_sha256(sha256)
+        return f"{self.url}/sha256/{sha256[:2]}/{sha256}"
 
     def has(self, sha256: str) -> bool:
         return self.fs.exists(self._object(sha256))
 
     def pull(self, sha256: str, store: SnapshotStore) -> bool:
-        """Copy one object into the local store (its hash is checked on arrival); False if the remote lacks it."""
+        """Copy one object into the local store; False if the remote lacks it.
+
+        Its hash is checked on arrival: wrong bytes raise CorruptCopyError, and are kept in the store's quarantine.
+        """
         if not self.has(sha256):
             return False
-        store.import_via(sha256, lambda out: self.fs.get_file(self._object(sha256), out))
+        store.import_via(sha256, lambda out: self.fs.get_file(self._object(sha256), out),
+                         came_from=self.object_url(sha256))
         return True
 
     def push(self, sha256: str, store: SnapshotStore) -> None:

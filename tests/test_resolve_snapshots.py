@@ -21,7 +21,7 @@ from pipeline.sources import employment_projections, oews_current, oews_history
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCK = read_lock(PROJECT_ROOT / "warehouse" / "sources.lock")
-# The committed lock pins the May 2020 national workbook as mirrored (PROVENANCE.md gives this SHA-256).
+# The committed lock pins the May 2020 national workbook as mirrored (tests/reference_files.py pins the same SHA-256).
 M2020_SHA = "ac0a59b501cd5d4c5966e799c39b1830f93b92c3cc6cd8af301dc7959a4c2cb1"
 
 

@@ -29,7 +29,9 @@ SNAPSHOT_COLUMNS = (
 def meta_catalog(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     p = warehouse.paths()
     states = snapshot_states(p.state_dir)
-    fp = fingerprint([s.get("fingerprint") for s in states])
+    # The snapshots' metadata too, not only their hashes: a sidecar repaired from the lock changes no hash but
+    # does change what meta_snapshots says. (Not obtained_from: where a build found bytes differs run to run.)
+    fp = fingerprint([(s.get("fingerprint"), s.get("snapshots")) for s in states])
     step = StepState(p.state_dir, "meta_catalog")
     if step.is_current(fp) and p.duckdb_path.exists():
         context.log.info("The snapshot catalogue is up to date.")

@@ -1,6 +1,8 @@
 """Snapshot assets: each source's pinned bytes, verified by SHA-256, in the local content-addressed store.
 
 An asset's data version is the hash of its snapshots' SHA-256s, so an unchanged source re-runs nothing downstream.
+Every snapshot asset and check of a run takes the pins from the run's one reading of the lock (the warehouse
+resource's ``lock()``), so a refresh landing mid-build cannot give two sources two different editions.
 """
 
 
@@ -10,7 +12,6 @@ from dataclasses import asdict
 import dagster as dg
 
 from pipeline.incremental import StepState, fingerprint
-from pipeline.lock import read_lock
 from pipeline.mirror import mirror_from_env
 from pipeline.remote import remote_from_settings
 from pipeline.resources import WarehouseResource
@@ -42,8 +43,12 @@ def _snapshot_asset(module) -> dg.AssetsDefinition:
               description=f"{module.TITLE}: the pinned snapshot bytes, hash-verified.")
     def _snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         p = warehouse.paths()
-        res = resolve_source(module, read_lock(p.lock_path), SnapshotStore(p.snapshot_dir),
+        res = resolve_source(module, warehouse.lock(), SnapshotStore(p.snapshot_dir),
                              mirror=mirror_from_env(), remote=remote_from_settings())
+        for note in res.notes:  # e.g. a corrupt copy on the snapshot remote, quarantined; the next origin served
+            context.log.warning(f"{module.SOURCE_ID}: {note}")
+        for repair in res.repaired:
+            context.log.warning(f"{module.SOURCE_ID}: {repair}")
         if res.absent:
             listing = "; ".join(f"{a['filename']}: {a['reason']}" for a in res.absent)
             if strict():
@@ -58,6 +63,7 @@ def _snapshot_asset(module) -> dg.AssetsDefinition:
             version,
             source_id=module.SOURCE_ID, title=module.TITLE, status=res.status, pinned=res.pinned, gap=res.gap,
             snapshots=[asdict(s) for s in res.snapshots], obtained_from=res.obtained_from, absent=res.absent,
+            notes=res.notes, repaired=res.repaired,
         )
         return dg.MaterializeResult(
             data_version=dg.DataVersion(version),
@@ -71,6 +77,8 @@ def _snapshot_asset(module) -> dg.AssetsDefinition:
                 "obtained_from": sorted(set(res.obtained_from.values())),
                 "absent": [a["filename"] for a in res.absent],
                 "bytes": sum(s.size_bytes for s in res.snapshots),
+                "passed_over": res.notes,
+                "sidecars_repaired": res.repaired,
             },
         )
 
@@ -98,7 +106,7 @@ def _move_check(module) -> dg.AssetChecksDefinition:
         from pipeline.acceptance import read_acceptances, unaccepted_moves
         from pipeline.checks import result
 
-        lock = read_lock(warehouse.paths().lock_path)
+        lock = warehouse.lock()
         rows = [
             (pin.get("part"), pin["sha256"][:12], (pin.get("previous") or {}).get("sha256", "")[:12],
              ", ".join(f"{k} {v:+.1%}" for k, v in moves.items()),
