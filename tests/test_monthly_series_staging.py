@@ -1,7 +1,8 @@
 """CES and JOLTS staging (pipeline/sources/monthly_series_load.py).
 
 Every API answer and lookup file here is SYNTHETIC: a few made-up numbers in the BLS API v2 answer format
-(FORMATS.md section 4) and the LABSTAT lookup layout (section 3). No real CES or JOLTS data is available offline.
+(docs/source-formats.md, BLS API) and the LABSTAT lookup layout (same document). No real CES or JOLTS data is
+available offline.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def ces_two_vintages(tmp_path):
 def test_ces_revisions_are_kept_in_staging_and_core_takes_the_newest(ces_two_vintages):
     con, counts, (old, new, _) = ces_two_vintages
     assert counts == {"stg_ces__observations": 3 + 3 + 4 + 4, "core_ces__monthly_employment": 8,
-                      "stg_ces__industries": 2}
+                      "stg_ces__industries": 2, "stg_ces__series_without_data": 0}
     march = rows(con, f"SELECT value, snapshot_sha256, is_preliminary FROM stg_ces__observations "
                       f"WHERE series_id = '{CES_SA}' AND period = 'M03' ORDER BY value")
     assert march == [
@@ -195,7 +196,8 @@ def test_jolts_series_ids_are_decoded(tmp_path):
     })
     snaps = [put(store, tmp_path, "jolts", "api:2025-2025:batch-1-of-1", "j.json", answer, "2025-03-12T00:00:00Z")]
     con, counts = load(jolts.load_staging, store, snaps, tmp_path)
-    assert counts == {"stg_jolts__observations": 4, "core_jolts__monthly_rates_and_levels": 4}
+    assert counts == {"stg_jolts__observations": 4, "core_jolts__monthly_rates_and_levels": 4,
+                      "stg_jolts__series_without_data": 0}
     level = rows(con, f"SELECT * FROM core_jolts__monthly_rates_and_levels WHERE series_id = '{JOLTS_LEVEL}' "
                       "ORDER BY month_start DESC LIMIT 1")[0]
     assert (level["industry_code"], level["data_element_code"], level["rate_level_code"]) == ("620000", "JO", "L")
@@ -218,8 +220,10 @@ def test_jolts_series_ids_are_decoded(tmp_path):
 
 
 @pytest.mark.parametrize("loader, tables", [
-    (ces.load_staging, ["stg_ces__observations", "core_ces__monthly_employment", "stg_ces__industries"]),
-    (jolts.load_staging, ["stg_jolts__observations", "core_jolts__monthly_rates_and_levels"]),
+    (ces.load_staging, ["stg_ces__observations", "core_ces__monthly_employment", "stg_ces__industries",
+                        "stg_ces__series_without_data"]),
+    (jolts.load_staging, ["stg_jolts__observations", "core_jolts__monthly_rates_and_levels",
+                          "stg_jolts__series_without_data"]),
 ])
 def test_no_snapshots_gives_empty_tables_with_the_same_columns(tmp_path, loader, tables):
     con, counts = load(loader, SnapshotStore(tmp_path / "snapshots"), [], tmp_path)
@@ -237,4 +241,5 @@ def test_lookup_only_ces_build_fills_industries_but_no_series(tmp_path):
              "00000000\t-\tA\tSYNTHETIC total\t0\tT\t1\n"
     snaps = [put(store, tmp_path, "ces", "ce.industry", "ce.industry", lookup, "2025-01-01T00:00:00Z")]
     _, counts = load(ces.load_staging, store, snaps, tmp_path)
-    assert counts == {"stg_ces__observations": 0, "core_ces__monthly_employment": 0, "stg_ces__industries": 1}
+    assert counts == {"stg_ces__observations": 0, "core_ces__monthly_employment": 0, "stg_ces__industries": 1,
+                      "stg_ces__series_without_data": 0}

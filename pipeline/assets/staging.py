@@ -40,10 +40,12 @@ STAGING = {
         "stg_ces__observations": "CES monthly values, every vintage: one row per series x month x snapshot.",
         "core_ces__monthly_employment": "CES monthly employment (latest vintage) with revision flags, in persons.",
         "stg_ces__industries": "CES industry codes (ce.industry).",
+        "stg_ces__series_without_data": "CES series requested from the BLS API that an answer carried no data for, per snapshot.",
     }),
     "jolts": ("stg_jolts", {
         "stg_jolts__observations": "JOLTS monthly values, every vintage: one row per series x month x snapshot.",
         "core_jolts__monthly_rates_and_levels": "JOLTS openings, hires, quits, layoffs and separations (latest vintage), levels and rates.",
+        "stg_jolts__series_without_data": "JOLTS series requested from the BLS API that an answer carried no data for, per snapshot.",
     }),
     "compensation_samples": ("stg_comp", {
         "stg_comp__samples": "Compensation samples, validated, normalised to annual USD, outliers flagged (never dropped).",

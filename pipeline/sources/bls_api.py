@@ -5,7 +5,9 @@ What it does (FORMATS.md section 4 is the reference for the formats):
 - POSTs each query through ``ctx.post_json`` and stores the answer as one snapshot per query (a *part*);
 - checks each answer (``validate_api_json``) and refuses error answers at fetch time, so a failed query becomes
   an unreachable part instead of a pinned snapshot;
-- reads an answer back as one row per observation (``parse_api_json``).
+- reads an answer back as one row per observation (``parse_api_json``);
+- names every requested series BLS answered with no data, once per series over all batches, in the refresh
+  report (``FetchResult.notes``) and per snapshot in ``extra["series_without_data"]``, so none silently disappears.
 
 The registration key comes from the environment variable BLS_API_KEY only. It goes on the wire and nowhere
 else: not in snapshots, sidecars, progress lines or error messages.
@@ -37,6 +39,8 @@ SUCCEEDED = "REQUEST_SUCCEEDED"
 _DAILY_LIMIT = re.compile(r"daily threshold", re.IGNORECASE)
 _NO_SERIES = re.compile(r"Series does not exist for Series (\w+)", re.IGNORECASE)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_MESSAGE_CHARS = 200
+_PART_YEARS = re.compile(r"^api:(\d{4})-(\d{4}):")
 
 
 class DailyLimitError(SourceFileError):
@@ -60,8 +64,12 @@ def plan_queries(series_ids: list[str], first_year: int, last_year: int,
 
 
 def fetch_series(ctx: FetchContext, result: FetchResult, *, source_id: str, series_ids: list[str],
-                 license: str, citation: str) -> None:
-    """Query every series over the configured years; add snapshots and unreachable parts to ``result``."""
+                 license: str, citation: str, describe: Callable[[str], str]) -> None:
+    """Query every series over the configured years; add snapshots and unreachable parts to ``result``.
+
+    ``describe`` says what a series ID is (industry, measure, adjustment): the note for each series BLS returned
+    no data for names it by ID and meaning.
+    """
     key = api_key()
     url = setting("bls_api_url")
     first_year = int(setting("monthly_series_first_year"))
@@ -71,6 +79,7 @@ def fetch_series(ctx: FetchContext, result: FetchResult, *, source_id: str, seri
     per_window = Counter((start, end) for _, start, end in queries)
     numbering: Counter = Counter()
     daily_limit_reason = None
+    empty: dict[str, EmptySeries] = {}
     for batch, start, end in queries:
         numbering[(start, end)] += 1
         n, of = numbering[(start, end)], per_window[(start, end)]
@@ -102,11 +111,70 @@ def fetch_series(ctx: FetchContext, result: FetchResult, *, source_id: str, seri
             if isinstance(exc, DailyLimitError):
                 daily_limit_reason = result.unreachable[part]
             continue
-        extra = {**meta.extra, "series_without_data": _series_without_data(answer, batch),
-                 "api_messages": answer.get("message") or []}
+        without_data = _series_without_data(answer, batch)
+        for sid in without_data:
+            found = empty.setdefault(sid, EmptySeries())
+            found.windows.add((start, end))
+            found.messages.update(_messages_naming(answer, sid))
+        extra = {**meta.extra, "series_without_data": without_data, "api_messages": answer.get("message") or []}
         meta = dataclasses.replace(meta, rows=_count_points(answer), extra=extra)
         ctx.store.write_meta(meta)
         result.snapshots.append(meta)
+    result.notes += [empty_series_note(sid, describe(sid), found) for sid, found in sorted(empty.items())]
+
+
+@dataclasses.dataclass
+class EmptySeries:
+    """Where one series came back without data: the (start, end) years of each query, and what BLS said of it."""
+
+    windows: set[tuple[int, int]] = dataclasses.field(default_factory=set)
+    messages: set[str] = dataclasses.field(default_factory=set)
+
+
+def empty_series_note(series_id: str, meaning: str, found: EmptySeries) -> str:
+    """One refresh-report line for a series BLS answered with no data, over every query that asked for it."""
+    said = f"; BLS said: {'; '.join(sorted(found.messages))}" if found.messages else ""
+    return (f"BLS returned no data for series {series_id} ({meaning}) for {format_years(found.windows)}{said}; "
+            "the book says so where the series would be shown.")
+
+
+def format_years(windows) -> str:
+    """'2015-2026' for the (start, end) windows 2015-2024 and 2025-2026; disjoint spans listed: '2015, 2020-2021'."""
+    spans: list[list[int]] = []
+    for start, end in sorted(windows):
+        if spans and start <= spans[-1][1] + 1:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def requested(meta: SnapshotMeta) -> tuple[list[str], int | None, int | None]:
+    """The series and years an API snapshot's query asked for: from the recorded query, else from its part name."""
+    query = (meta.extra or {}).get("query") or {}
+    series = [s for s in query.get("seriesid") or [] if isinstance(s, str)]
+    years = (query.get("startyear"), query.get("endyear"))
+    if not all(isinstance(y, str) and y.isdigit() for y in years):
+        m = _PART_YEARS.match(meta.part or "")
+        years = m.groups() if m else (None, None)
+    first, last = (int(y) if y is not None else None for y in years)
+    return series, first, last
+
+
+def series_without_data(path: Path, meta: SnapshotMeta) -> dict[str, str]:
+    """Series ID -> what BLS said of it ('' if nothing), for each series a stored answer has no data for.
+
+    The answer's own body (empty data lists, "Series does not exist" messages) and the series the query asked
+    for together decide; the list recorded at fetch time in ``extra`` is added, for pins whose query was not kept.
+    """
+    answer = _answer(Path(path), meta.filename)
+    asked, _, _ = requested(meta)
+    recorded = [s for s in (meta.extra or {}).get("series_without_data") or [] if isinstance(s, str)]
+    series = answer["Results"]["series"]
+    with_data = {s["seriesID"] for s in series if s["data"]}
+    answered_empty = {s["seriesID"] for s in series if not s["data"]}
+    ids = set(_series_without_data(answer, asked)) | answered_empty | (set(recorded) - with_data)
+    return {sid: "; ".join(_messages_naming(answer, sid)) for sid in sorted(ids)}
 
 
 def store_checked(ctx: FetchContext, result: FetchResult, part: str, fetch: Callable[[], list[SnapshotMeta]],
@@ -167,6 +235,13 @@ def content_fingerprint(path: Path) -> str:
 
 def _count_points(answer: dict) -> int:
     return sum(len(series["data"]) for series in answer["Results"]["series"])
+
+
+def _messages_naming(answer: dict, series_id: str) -> list[str]:
+    """BLS's own messages about one series (e.g. "Series does not exist for Series X")."""
+    # The text is BLS's, shown in the refresh report and on a page: one line, and not unboundedly long.
+    return [" ".join(str(msg).split())[:_MESSAGE_CHARS] for msg in answer.get("message") or []
+            if any(m.group(1) == series_id for m in _NO_SERIES.finditer(str(msg)))]
 
 
 def _series_without_data(answer: dict, requested: list[str]) -> list[str]:

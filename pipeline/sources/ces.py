@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from pipeline.settings import setting
@@ -62,6 +63,20 @@ def series_ids() -> list[str]:
     return [f"CE{sa}{code}{DATA_TYPE_ALL_EMPLOYEES}" for code, *_ in SERIES_INDUSTRIES for sa in ("S", "U")]
 
 
+def describe_series(series_id: str) -> str:
+    """What a CES series ID stands for: 'employment (all employees, thousands) in <industry>, <adjustment>'."""
+    m = re.fullmatch(r"CE([SU])(\d{8})(\d{2})", series_id)
+    if not m:
+        return "not a CES series ID"
+    adjusted, code, data_type = m.groups()
+    known = {c: (naics, label[0].lower() + label[1:]) for c, naics, label, _ in SERIES_INDUSTRIES}
+    naics, label = known.get(code, ("-", f"CES industry {code}"))
+    industry = label + (f" (NAICS {naics})" if naics != "-" else "")
+    measure = ("employment (all employees, thousands)" if data_type == DATA_TYPE_ALL_EMPLOYEES
+               else f"CES data type {data_type}")
+    return f"{measure} in {industry}, {'seasonally adjusted' if adjusted == 'S' else 'not seasonally adjusted'}"
+
+
 def fetch(ctx: FetchContext) -> FetchResult:
     result = FetchResult()
     base = setting("bls_download_url").rstrip("/") + "/pub/time.series/ce/"
@@ -74,7 +89,7 @@ def fetch(ctx: FetchContext) -> FetchResult:
             validate,
         )
     bls_api.fetch_series(ctx, result, source_id=SOURCE_ID, series_ids=series_ids(), license=LICENSE,
-                         citation=CITATION)
+                         citation=CITATION, describe=describe_series)
     return result
 
 

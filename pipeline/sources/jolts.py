@@ -7,6 +7,7 @@ market, with total nonfarm as the baseline, and the book labels it a sector prox
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pipeline.snapshot_store import SnapshotMeta
@@ -42,10 +43,22 @@ def series_ids() -> list[str]:
             for rl in RATE_LEVELS]
 
 
+def describe_series(series_id: str) -> str:
+    """What a JOLTS series ID stands for, in words: '<element> rate (percent) in <industry>, <adjustment>'."""
+    m = re.fullmatch(rf"JT([SU])([0-9A-Z]{{6}}){STATE}{AREA}{SIZE_CLASS}([A-Z]{{2}})([LR])", series_id)
+    if not m:
+        return "not a JOLTS series ID this book requests"
+    adjusted, industry, element, rate_level = m.groups()
+    name = INDUSTRIES[industry].lower() if industry in INDUSTRIES else f"JOLTS industry {industry}"
+    measure = DATA_ELEMENTS[element].lower() if element in DATA_ELEMENTS else f"data element {element}"
+    unit = "level (thousands)" if rate_level == "L" else "rate (percent)"
+    return f"{measure} {unit} in {name}, {'seasonally adjusted' if adjusted == 'S' else 'not seasonally adjusted'}"
+
+
 def fetch(ctx: FetchContext) -> FetchResult:
     result = FetchResult()
     bls_api.fetch_series(ctx, result, source_id=SOURCE_ID, series_ids=series_ids(), license=LICENSE,
-                         citation=CITATION)
+                         citation=CITATION, describe=describe_series)
     return result
 
 

@@ -25,6 +25,14 @@ pinned snapshots and create, inside a transaction the caller has opened (no BEGI
 ``stg_ces__industries``
     The ``ce.industry`` lookup when it is pinned, else an empty table with the same columns.
 
+``stg_ces__series_without_data`` / ``stg_jolts__series_without_data``
+    One row per (series_id, snapshot) for each requested series a pinned API answer carries no data for (BLS
+    sent it with an empty data list, said it does not exist, or left it out), with what the series is
+    (``series_title``), the years the query asked for, and BLS's message about it. A series the API answered
+    with nothing would otherwise just be absent from the observations; pages say so from this table
+    (pipeline/report/series_without_data.py). These tables are not in the returned row counts: the counts name
+    the tables the staging assets declare (pipeline/assets/staging.py).
+
 With no snapshots (the source is not in this build) every table is still created, empty.
 ``monthly_gaps`` lists months missing inside each series of a core table (it backs a Dagster check).
 """
@@ -69,6 +77,8 @@ CES_CORE = "core_ces__monthly_employment"
 CES_INDUSTRIES = "stg_ces__industries"
 JOLTS_OBSERVATIONS = "stg_jolts__observations"
 JOLTS_CORE = "core_jolts__monthly_rates_and_levels"
+CES_WITHOUT_DATA = "stg_ces__series_without_data"
+JOLTS_WITHOUT_DATA = "stg_jolts__series_without_data"
 
 CES_OBS_COLUMNS = _OBS_COMMON_HEAD + [("ces_industry_code", "VARCHAR NOT NULL"),
                                       ("data_type_code", "VARCHAR NOT NULL")] + _OBS_COMMON_TAIL
@@ -91,6 +101,14 @@ JOLTS_CORE_COLUMNS = (
     + [("unit", "VARCHAR")] + _CORE_TAIL
 )
 
+WITHOUT_DATA_COLUMNS = [
+    ("series_id", "VARCHAR NOT NULL"), ("series_title", "VARCHAR NOT NULL"),
+    ("requested_first_year", "INTEGER"), ("requested_last_year", "INTEGER"), ("bls_message", "VARCHAR"),
+    ("part", "VARCHAR NOT NULL"), ("snapshot_sha256", "VARCHAR NOT NULL"), ("retrieved_at", "VARCHAR NOT NULL"),
+]
+# source id -> (its series-without-data table, its core table): what a page reads to name the series it lacks.
+WITHOUT_DATA_TABLES = {"ces": (CES_WITHOUT_DATA, CES_CORE), "jolts": (JOLTS_WITHOUT_DATA, JOLTS_CORE)}
+
 # Series ID shapes (FORMATS.md section 3): CE + S/U + industry (8) + data type (2);
 # JT + S/U + industry (6) + state (2) + area (5) + size class (2) + data element (2) + rate/level (1).
 CES_SERIES = re.compile(r"^CE[SU]\d{8}\d{2}$")
@@ -102,14 +120,17 @@ JOLTS_SERIES = re.compile(r"^JT[SU][0-9A-Z]{6}[0-9A-Z]{2}[0-9A-Z]{5}[0-9A-Z]{2}[
 
 def load_ces_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore,
                      snaps: list[SnapshotMeta]) -> dict[str, int]:
-    """Create stg_ces__observations, core_ces__monthly_employment and stg_ces__industries; return row counts."""
+    """Create stg_ces__observations, core_ces__monthly_employment, stg_ces__industries and
+    stg_ces__series_without_data; return the row counts of the first three."""
     from pipeline.sources import ces
 
     _create(con, CES_OBSERVATIONS, CES_OBS_COLUMNS)
     _create(con, CES_CORE, CES_CORE_COLUMNS)
     _create(con, CES_INDUSTRIES, CES_INDUSTRY_COLUMNS)
+    _create(con, CES_WITHOUT_DATA, WITHOUT_DATA_COLUMNS)
 
     api = [s for s in snaps if s.part.startswith(API_PREFIX)]
+    _load_series_without_data(con, store, api, CES_WITHOUT_DATA, CES_SERIES, "CES", ces.describe_series)
     _load_observations(con, store, api, CES_OBSERVATIONS, CES_OBS_COLUMNS, CES_SERIES, "CES", decode=(
         "substr(series_id, 4, 8) AS ces_industry_code, substr(series_id, 12, 2) AS data_type_code"
     ))
@@ -130,19 +151,22 @@ def load_ces_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore,
     industry_snaps = [s for s in snaps if (s.part or s.filename) == "ce.industry"]
     if industry_snaps:
         _load_ce_industry(con, store, _latest(industry_snaps), ces.LOOKUPS["ce.industry"])
-    return _counts(con, [CES_OBSERVATIONS, CES_CORE, CES_INDUSTRIES])
+    return _counts(con, [CES_OBSERVATIONS, CES_CORE, CES_INDUSTRIES, CES_WITHOUT_DATA])
 
 
 def load_jolts_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore,
                        snaps: list[SnapshotMeta]) -> dict[str, int]:
-    """Create stg_jolts__observations and core_jolts__monthly_rates_and_levels; return row counts."""
+    """Create stg_jolts__observations, core_jolts__monthly_rates_and_levels and stg_jolts__series_without_data;
+    return the row counts of the first two."""
     from pipeline.sources import jolts
 
     _create(con, JOLTS_OBSERVATIONS, JOLTS_OBS_COLUMNS)
     _create(con, JOLTS_CORE, JOLTS_CORE_COLUMNS)
+    _create(con, JOLTS_WITHOUT_DATA, WITHOUT_DATA_COLUMNS)
 
     elements = _case("substr(series_id, 19, 2)", jolts.DATA_ELEMENTS)
     api = [s for s in snaps if s.part.startswith(API_PREFIX)]
+    _load_series_without_data(con, store, api, JOLTS_WITHOUT_DATA, JOLTS_SERIES, "JOLTS", jolts.describe_series)
     _load_observations(con, store, api, JOLTS_OBSERVATIONS, JOLTS_OBS_COLUMNS, JOLTS_SERIES, "JOLTS", decode=(
         "substr(series_id, 4, 6) AS industry_code, substr(series_id, 19, 2) AS data_element_code, "
         "substr(series_id, 21, 1) AS rate_level_code, "
@@ -153,7 +177,7 @@ def load_jolts_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore,
         "industry_name": _case("o.industry_code", jolts.INDUSTRIES),
         "unit": "CASE o.rate_level_code WHEN 'L' THEN 'thousands' WHEN 'R' THEN 'percent' END",
     })
-    return _counts(con, [JOLTS_OBSERVATIONS, JOLTS_CORE])
+    return _counts(con, [JOLTS_OBSERVATIONS, JOLTS_CORE, JOLTS_WITHOUT_DATA])
 
 
 def monthly_gaps(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
@@ -242,6 +266,36 @@ def _load_observations(con, store: SnapshotStore, snaps: list[SnapshotMeta], tab
             )
             """
         )
+
+
+def _load_series_without_data(con, store: SnapshotStore, snaps: list[SnapshotMeta], table: str, shape: re.Pattern,
+                              source: str, describe) -> None:
+    rows = []
+    seen: set[str] = set()
+    for snap in snaps:
+        if snap.sha256 in seen:
+            continue
+        seen.add(snap.sha256)
+        path = store.verify(snap.sha256)
+        try:
+            empty = bls_api.series_without_data(path, snap)
+        except SourceFileError as exc:  # it names the object path's hash; name the snapshot's file instead
+            raise SourceFileError(snap.filename, exc.reason) from exc
+        _, first_year, last_year = bls_api.requested(snap)
+        for series_id, message in empty.items():
+            if not shape.match(series_id):
+                raise SourceFileError(snap.filename, f"names series {series_id!r} as having no data, which is not a "
+                                                     f"{source} series ID (FORMATS.md section 3).")
+            rows.append({"series_id": series_id, "series_title": describe(series_id),
+                         "requested_first_year": first_year, "requested_last_year": last_year,
+                         "bls_message": message or None, "part": snap.part, "snapshot_sha256": snap.sha256,
+                         "retrieved_at": snap.retrieved_at})
+    if not rows:
+        return
+    names = [name for name, _ in WITHOUT_DATA_COLUMNS]
+    with _registered(con, "_series_without_data", pd.DataFrame(rows, columns=names, dtype=object)):
+        con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM _series_without_data "
+                    "ORDER BY series_id, retrieved_at, snapshot_sha256")
 
 
 def _build_core(con, obs_table: str, core_table: str, core_columns: list[tuple[str, str]],
