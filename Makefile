@@ -9,34 +9,40 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml package-lock.json | sha256sum | cut -c1-12)
 
 # Report parameters; empty means the defaults in pyproject.toml [tool.occupation_book].
-SOC ?=
-EDITION ?=
-export SOC EDITION
-# STRICT=1 (for publishing): a pinned source that cannot be had fails the build instead of being noted.
-STRICT ?=
-export STRICT
-RECORD_RUNS ?=
-export RECORD_RUNS
+#   SOC, EDITION; STRICT=1 (for publishing): a pinned source that cannot be had fails the build instead of being
+#   noted; RECORD_RUNS=1 keeps Dagster's run history in DAGSTER_HOME.
+# Target arguments: SOCS (catalog), URL (export), SOURCE, PART and REASON (accept).
 # The shared reference-data folder beside the project stands in for the network when it is there (see README).
-SOURCES_MIRROR ?= $(if $(wildcard ../shared/reference-data/MIRROR-INDEX.tsv),$(abspath ../shared/reference-data),)
-export SOURCES_MIRROR
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
+ifeq ($(origin SOURCES_MIRROR),undefined)
+SOURCES_MIRROR := $(if $(wildcard ../shared/reference-data/MIRROR-INDEX.tsv),$(abspath ../shared/reference-data),)
+endif
+ifneq ($(origin DAGSTER_HOME),command line)
+DAGSTER_HOME := $(CURDIR)/.dagster_home
+endif
+
+# Values are data, never make syntax or shell: a value typed on the command line, or one of these taken from the
+# environment, is kept literally ($(value): `$(shell ...)` in it is text, not a command run while make expands
+# it), exported, and read by the recipes as "$$NAME", which the shell expands without parsing the value again,
+# so backticks, $(...) and quotes in a value reach the programs as they were typed.
+USER_VALUES := SOC EDITION STRICT RECORD_RUNS SOURCES_MIRROR DAGSTER_HOME SOCS URL SOURCE PART REASON
+COMMAND_LINE_VALUES := $(foreach name,$(.VARIABLES),$(if $(filter command line,$(origin $(name))),$(name)))
+$(foreach name,$(sort $(USER_VALUES) $(COMMAND_LINE_VALUES)),$(eval override $(name) := $$(value $(name))))
+export $(USER_VALUES) $(COMMAND_LINE_VALUES)
 
 .PHONY: book catalog export test bench dev refresh lock clean install accept chromium
 
 book: $(STAMP)  ## Build one occupation's book into book/_build/<SOC>/html (offline, from warehouse/sources.lock)
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p "$$DAGSTER_HOME"
 	$(PY) -m pipeline.build
 
-# The occupations of the catalogue; empty means catalog_socs in pyproject.toml.
-SOCS ?=
+# SOCS: the occupations of the catalogue; empty means catalog_socs in pyproject.toml.
 catalog: $(STAMP)  ## One site: a book per occupation and a landing page: make catalog SOCS="29-1122 29-1123"
-	@mkdir -p $(DAGSTER_HOME)
-	CATALOG_SOCS="$(SOCS)" $(PY) -m pipeline.build --catalog
+	@mkdir -p "$$DAGSTER_HOME"
+	CATALOG_SOCS="$$SOCS" $(PY) -m pipeline.build --catalog
 
-URL ?=
+# "--" ends the options, so a URL is never read as one.
 export: $(STAMP)  ## The warehouse as Parquet, one file per occupation: make export URL=s3://bucket/book/warehouse/2026Q4
-	$(PY) -m pipeline.warehouse_export "$(URL)"
+	$(PY) -m pipeline.warehouse_export -- "$$URL"
 
 test: $(STAMP) chromium  ## Run the test suite (includes the browser tests)
 	$(PY) -m pytest
@@ -51,7 +57,7 @@ bench: $(STAMP)  ## Benchmarks: full-release OEWS load time and peak memory (wri
 	$(PY) -m bench.run
 
 dev: $(STAMP)  ## Dagster UI on http://127.0.0.1:3000 over the same definitions; Ctrl-C stops it
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p "$$DAGSTER_HOME"
 	exec $(PY) -m pipeline.dev
 
 refresh: $(STAMP)  ## Fetch every source, store new snapshots, re-pin warehouse/sources.lock
@@ -65,7 +71,7 @@ $(STAMP): requirements.lock pyproject.toml package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
 	@# The project itself goes on the path without a build step (an editable install would need setuptools).
-	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'occupation_market_book.pth').write_text('$(CURDIR)\n')"
+	$(PY) -c "import os, site, pathlib; pathlib.Path(site.getsitepackages()[0], 'occupation_market_book.pth').write_text(os.getcwd() + '\n')"
 	touch $@
 
 lock:  ## Re-resolve requirements.lock from pyproject.toml in a scratch environment
@@ -80,4 +86,4 @@ clean:  ## Remove built outputs (keeps snapshots and the lock)
 	rm -rf book/_build warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/state warehouse/editions/*/
 
 accept: $(STAMP)  ## Accept a snapshot that moved >25%: make accept SOURCE=oews_history PART=oesm24nat REASON="..."
-	$(PY) -m pipeline.acceptance "$(SOURCE)" "$(PART)" --reason "$(REASON)"
+	$(PY) -m pipeline.acceptance --reason="$$REASON" -- "$$SOURCE" "$$PART"
