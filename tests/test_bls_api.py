@@ -1,15 +1,14 @@
 """The BLS API client and the CES and JOLTS sources, against a local HTTP server.
 
-The lookup files served here are the real ce.industry and ce.datatype from the shared reference folder, read in
-place. Every API answer below is SYNTHETIC (built by the helpers in this file, in the format FORMATS.md section 4
-documents): no real CES or JOLTS series data is available offline.
+The lookup files served here are the real ce.industry and ce.datatype (pinned in tests/reference_files.py), read
+in place. Every API answer below is SYNTHETIC (built by the helpers in this file, in the BLS API v2 format that
+docs/source-formats.md describes): no real CES or JOLTS series data is available offline.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,10 +22,8 @@ from pipeline.sources.base import FetchContext
 from pipeline.sources.errors import SourceFileError
 from pipeline.sources.http import make_session
 
-# The shared reference folder, found the way conftest.py finds it.
-REFERENCE = Path(os.environ.get("SOURCES_MIRROR") or Path(__file__).resolve().parents[2] / "shared" / "reference-data")
 API_PATH = "/publicAPI/v2/timeseries/data/"
-CES_DIR = REFERENCE / "ces"
+CES_LOOKUPS = ("ces/ce.industry", "ces/ce.datatype")
 THIS_YEAR = datetime.now(timezone.utc).year
 UNPUBLISHED = "CES6562134001"  # the synthetic server answers this one as "does not exist"
 SECRET = "SYNTHETIC-KEY-7f3c9e21b4d8a6"  # a distinctive fake key, grepped for everywhere afterwards
@@ -63,6 +60,12 @@ def synthetic_api(requests_seen: list[dict] | None = None, missing: tuple[str, .
 
 
 @pytest.fixture
+def ces_file(real_file):
+    """ces_file("ce.industry"): the real CES lookup file, read in place (skips when it cannot be had)."""
+    return lambda name: real_file(f"ces/{name}")
+
+
+@pytest.fixture
 def env(httpserver, monkeypatch):
     monkeypatch.setenv("BLS_API_URL", httpserver.url_for(API_PATH))
     monkeypatch.setenv("BLS_DOWNLOAD_URL", httpserver.url_for("/"))
@@ -74,10 +77,10 @@ def env(httpserver, monkeypatch):
     return httpserver
 
 
-def serve_ce_lookups(httpserver) -> None:
+def serve_ce_lookups(httpserver, ces_file) -> None:
     for name in ("ce.industry", "ce.datatype"):
         httpserver.expect_request(f"/pub/time.series/ce/{name}").respond_with_data(
-            (CES_DIR / name).read_bytes(), content_type="text/plain")
+            ces_file(name).read_bytes(), content_type="text/plain")
 
 
 def context(tmp_path: Path, lines: list[str], mirror=None) -> FetchContext:
@@ -124,9 +127,9 @@ def test_jolts_series_ids():
     assert "JTS620000000000000JOL" in ids and "JTU000000000000000TSR" in ids
 
 
-def test_ces_industries_are_in_the_real_ce_industry():
+def test_ces_industries_are_in_the_real_ce_industry(ces_file):
     rows = {}
-    for line in (CES_DIR / "ce.industry").read_text().splitlines()[1:]:
+    for line in ces_file("ce.industry").read_text().splitlines()[1:]:
         fields = [f.strip() for f in line.split("\t")]
         rows[fields[0]] = fields
     for code, naics, label, _ in ces.SERIES_INDUSTRIES:
@@ -139,8 +142,8 @@ def test_ces_industries_are_in_the_real_ce_industry():
 # ---------------------------------------------------------------- fetch
 
 
-def test_ces_fetch_stores_lookups_and_api_answers(env, tmp_path):
-    serve_ce_lookups(env)
+def test_ces_fetch_stores_lookups_and_api_answers(env, tmp_path, ces_file):
+    serve_ce_lookups(env, ces_file)
     seen: list[dict] = []
     env.expect_request(API_PATH, method="POST").respond_with_handler(synthetic_api(seen))
     lines: list[str] = []
@@ -153,8 +156,8 @@ def test_ces_fetch_stores_lookups_and_api_answers(env, tmp_path):
     assert sorted(by_part) == sorted(["ce.industry", "ce.datatype", *api_parts])
     for name in ("ce.industry", "ce.datatype"):
         meta = by_part[name]
-        assert meta.rows == data_lines(CES_DIR / name) and meta.origin == "official"
-        assert meta.sha256 == hashlib.sha256((CES_DIR / name).read_bytes()).hexdigest()
+        assert meta.rows == data_lines(ces_file(name)) and meta.origin == "official"
+        assert meta.sha256 == hashlib.sha256(ces_file(name).read_bytes()).hexdigest()
         assert ctx.store.meta(meta.sha256).rows == meta.rows  # the sidecar carries the count too
     assert len(seen) == len(api_parts)
     assert all("registrationkey" not in q and "catalog" not in q for q in seen)  # no key: v1 limits, no catalog
@@ -181,9 +184,9 @@ def test_jolts_fetch_batches_forty_series(env, tmp_path, monkeypatch):
     assert sum(m.rows for m in result.snapshots) == 2 * 40
 
 
-def test_request_not_processed_makes_the_part_unreachable(env, tmp_path, monkeypatch):
+def test_request_not_processed_makes_the_part_unreachable(env, tmp_path, monkeypatch, ces_file):
     monkeypatch.setenv("MONTHLY_SERIES_FIRST_YEAR", str(THIS_YEAR))
-    serve_ce_lookups(env)
+    serve_ce_lookups(env, ces_file)
     env.expect_request(API_PATH, method="POST").respond_with_json(  # SYNTHETIC error answer
         {"status": "REQUEST_NOT_PROCESSED", "responseTime": 3,
          "message": ["Year range has been reduced to the system-allowed limit of 10 years."], "Results": {}})
@@ -241,9 +244,9 @@ def test_429_then_success_is_retried(env, tmp_path, monkeypatch):
     assert [r.status_code for _, r in env.log] == [429, 200, 200]
 
 
-def test_api_key_is_sent_but_never_recorded(env, tmp_path, monkeypatch, capsys):
+def test_api_key_is_sent_but_never_recorded(env, tmp_path, monkeypatch, capsys, ces_file):
     monkeypatch.setenv("BLS_API_KEY", SECRET)
-    serve_ce_lookups(env)
+    serve_ce_lookups(env, ces_file)
     seen: list[dict] = []
     env.expect_request(API_PATH, method="POST").respond_with_handler(synthetic_api(seen))
     lines: list[str] = []
@@ -277,27 +280,27 @@ def test_an_answer_quoting_the_key_is_not_kept(env, tmp_path, monkeypatch):
         assert not path.is_file() or SECRET.encode() not in path.read_bytes()
 
 
-def test_mirror_gives_the_lookups_and_reports_the_api_unreachable(tmp_path, monkeypatch):
+def test_mirror_gives_the_lookups_and_reports_the_api_unreachable(tmp_path, monkeypatch, mirror_of, ces_file):
     monkeypatch.delenv("BLS_DOWNLOAD_URL", raising=False)  # the mirror is looked up by the official URLs
     monkeypatch.setenv("MONTHLY_SERIES_FIRST_YEAR", str(THIS_YEAR))
-    ctx = context(tmp_path, [], mirror=Mirror(REFERENCE))
+    ctx = context(tmp_path, [], mirror=Mirror(mirror_of(CES_LOOKUPS)))
     result = ces.fetch(ctx)
     by_part = {m.part: m for m in result.snapshots}
     assert sorted(by_part) == ["ce.datatype", "ce.industry"]
     for name, meta in by_part.items():
         assert meta.origin == "mirror" and meta.relation == "identical"
         assert meta.url == f"https://download.bls.gov/pub/time.series/ce/{name}"
-        assert meta.rows == data_lines(CES_DIR / name)
+        assert meta.rows == data_lines(ces_file(name))
     (reason,) = result.unreachable.values()
     assert "mirror holds files, not API answers" in reason
 
 
-def test_a_lookup_that_is_not_the_mapping_file_is_refused(env, tmp_path, monkeypatch):
+def test_a_lookup_that_is_not_the_mapping_file_is_refused(env, tmp_path, monkeypatch, ces_file):
     monkeypatch.setenv("MONTHLY_SERIES_FIRST_YEAR", str(THIS_YEAR))
     env.expect_request("/pub/time.series/ce/ce.industry").respond_with_data(
         "series_id\tyear\tperiod\tvalue\n", content_type="text/plain")  # SYNTHETIC wrong file
     env.expect_request("/pub/time.series/ce/ce.datatype").respond_with_data(
-        (CES_DIR / "ce.datatype").read_bytes(), content_type="text/plain")
+        ces_file("ce.datatype").read_bytes(), content_type="text/plain")
     env.expect_request(API_PATH, method="POST").respond_with_handler(synthetic_api())
     ctx = context(tmp_path, [])
     result = ces.fetch(ctx)
@@ -332,7 +335,7 @@ def test_parse_api_json(tmp_path):
     ]
 
 
-def test_content_fingerprint_ignores_timing_and_order_but_not_revisions(tmp_path):
+def test_content_fingerprint_ignores_timing_and_order_but_not_revisions(tmp_path, ces_file):
     answer = synthetic_answer(["JTS000000000000000JOL", "JTU000000000000000JOL"], 2026, 2026)  # SYNTHETIC
     a, b, c = (tmp_path / n for n in ("a.json", "b.json", "c.json"))
     a.write_text(json.dumps(answer))
@@ -342,8 +345,8 @@ def test_content_fingerprint_ignores_timing_and_order_but_not_revisions(tmp_path
     answer["Results"]["series"][0]["data"][1]["value"] = "100.1"  # a revised month
     c.write_text(json.dumps(answer))
     assert jolts.content_fingerprint(a) == jolts.content_fingerprint(b) != jolts.content_fingerprint(c)
-    assert ces.content_fingerprint(CES_DIR / "ce.datatype") == hashlib.sha256(
-        (CES_DIR / "ce.datatype").read_bytes()).hexdigest()
+    assert ces.content_fingerprint(ces_file("ce.datatype")) == hashlib.sha256(
+        ces_file("ce.datatype").read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize("answer, problem", [

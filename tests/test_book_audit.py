@@ -85,6 +85,7 @@ def test_settings_pay_evidence_matches_the_warehouse(ledger_rows, wh):
     assert verdict == (audit.SUPPORTED if gap >= audit.SETTING_GAP_MIN_PCT else audit.NOT_SUPPORTED)
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_other_testable_claims_show_their_numbers(ledger_rows):
     text = {cid: cells[3] for cid, cells in ledger_rows.items()}
     # State medians (OEWS May 2025): California $124,510 (OEUS06...13), North Dakota $83,200.
@@ -174,6 +175,7 @@ def test_methodology_shows_each_marts_sql(built_book):
     assert "SELECT annual_median_wage_usd FROM mart_oews__national_wages WHERE soc_code = '29-1122';" in _text(soup)
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_methodology_limitations(built_book, wh):
     _, html_dir = built_book
     soup = _soup(html_dir, "methodology")

@@ -50,6 +50,7 @@ def test_what_changed_lists_the_source_files_the_new_lock_added(what_changed, bu
     assert not any(source == "oews_current" for source, _ in rows)
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_what_changed_shows_the_headline_numbers_with_their_deltas(what_changed, built_book):
     dirs, _ = built_book
     rows = {r[0]: r[1:] for r in _table_rows(what_changed, "Measure")}

@@ -135,6 +135,7 @@ def test_settings_page_shows_the_settings_and_tests_the_claim(built_book):
     assert any("Home health at $112,820" in a for a in alts)
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_outlook_page_shows_ep_editions_and_the_oews_count_beside_it(built_book):
     _, html = built_book
     page = page_html(html, "outlook")
@@ -176,7 +177,7 @@ def test_compensation_page_shows_percentiles_and_says_there_are_no_samples(built
     # OEWS May 2025 national 29-1122: p25 $82,510, p75 $116,670, median $100,330, hourly median $48.24.
     for value in ["$82,510", "$116,670", "$100,330", "$48.24/hour"]:
         assert value in page, value
-    # California (area 0600000): p10 $85,550, median $124,510, p90 $158,560 (PROVENANCE.md: CA median $124,510).
+    # California (area 0600000): p10 $85,550, median $124,510, p90 $158,560 (source-formats.md: CA median $124,510).
     assert re.search(r"California</td>\s*<td>13,810</td>\s*<td>\$85,550</td>\s*<td>\$124,510</td>\s*<td>\$158,560</td>",
                      page)
     # Setting percentiles: 621340 p10 $66,710, p90 $129,880 (OEUN000000062134029112211 / 15).
@@ -188,6 +189,7 @@ def test_compensation_page_shows_percentiles_and_says_there_are_no_samples(built
     assert len(alts) == 1 and "California at $124,510" in alts[0]
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_market_pages_write_a_csv_beside_each_table_and_figure(built_book):
     _, html = built_book
     for name in ["settings", "outlook", "compensation"]:

@@ -1,8 +1,9 @@
 """The OEWS/EP pages of the built book: executive summary, market snapshot, geography and trend.
 
-Expected values are the published BLS figures for Occupational Therapists (29-1122), checked by hand against
-../shared/reference-data: PROVENANCE.md (the May 2020-2024 national workbook rows, the May 2025 headline, the EP
-2024-34 row) and oews/flatfile_may2025/oe.data.May2025.29-1122.reconstructed.tsv (series ids quoted below:
+Expected values are the published BLS figures for Occupational Therapists (29-1122), checked by hand against the
+pinned real files of tests/reference_files.py (tabulated in docs/source-formats.md: the May 2020-2024 national
+workbook rows, the May 2025 headline, the EP 2024-34 row) and the reconstructed May 2025 subset
+oews/flatfile_may2025/oe.data.May2025.29-1122.reconstructed.tsv (series ids quoted below:
 OEU + area type + area + industry + occupation + datatype; datatype 01 employment, 04 annual mean,
 13 annual median, 16 jobs per 1,000).
 """
@@ -51,16 +52,17 @@ def svgs(page: BeautifulSoup) -> list[str]:
 # --- executive summary ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_summary_headline_numbers(pages):
     t = text(pages["index"])
     assert "Executive summary" in t
-    assert "162,450" in t                      # PROVENANCE May 2025 headline; tsv OEUN0000000000000291122 01
+    assert "162,450" in t                      # source-formats.md May 2025 headline; tsv OEUN0000000000000291122 01
     assert "$100,330 ($48.24/hour)" in t       # median annual and hourly: tsv ...291122 13 and 08
     assert "$71,690 to $131,950" in t          # p10 and p90: tsv ...291122 11 and 15
-    # EP 2024-34 (PROVENANCE ep/ table: 160.0 -> 182.1 thousand, +22.1, +13.8%, openings 10.2 thousand a year)
+    # EP 2024-34 (docs/source-formats.md: 160.0 -> 182.1 thousand, +22.1, +13.8%, openings 10.2 thousand a year)
     assert "+22,100 (+13.8%), from 160,000 to 182,100" in t
     assert row_cells(pages["index"], "Openings per year, 2024–2034 average")[1] == "10,200"
-    # Highest state median: California $124,510 (PROVENANCE; tsv OEUS0600000000000291122 13)
+    # Highest state median: California $124,510 (source-formats.md; tsv OEUS0600000000000291122 13)
     assert "California $124,510" in t
     # Best-paid setting by mean: home health, NAICS 621600, mean $112,820, median $106,300 (tsv OEUN0000000621600291122 04/13)
     assert "Home health: $112,820 mean" in t
@@ -100,7 +102,7 @@ def test_snapshot_private_ownership_and_states(pages):
     # (tsv OEUN0000000000001291122 01/13/04); government = 162,450 - 132,890 = 29,560.
     assert row_cells(page, "Private employers only")[1:] == ["132,890", "$100,760", "$102,120"]
     assert row_cells(page, "Government (the difference between the two rows above)")[1] == "29,560"
-    # Largest states (PROVENANCE): CA 13,810 ($124,510), TX 13,400, NY 11,690, FL 10,650, IL 7,710
+    # Largest states (docs/source-formats.md): CA 13,810 ($124,510), TX 13,400, NY 11,690, FL 10,650, IL 7,710
     assert row_cells(page, "California")[1:3] == ["13,810", "$124,510"]
     for state, jobs in (("Texas", "13,400"), ("New York", "11,690"), ("Florida", "10,650"), ("Illinois", "7,710")):
         assert row_cells(page, state)[1] == jobs
@@ -129,10 +131,11 @@ def test_geography_states_and_metros(pages):
 # --- trend ---------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_trend_years_and_method_break(pages):
     page = pages["trend"]
     t = text(page)
-    # PROVENANCE OT table (TOT_EMP, A_MEDIAN) for May 2020-2024, and the May 2025 headline
+    # docs/source-formats.md OT table (TOT_EMP, A_MEDIAN) for May 2020-2024, and the May 2025 headline
     expected = {"May 2020": ("126,610", "$86,280"), "May 2021": ("127,830", "$85,570"),
                 "May 2022": ("134,980", "$93,180"), "May 2023": ("144,840", "$96,370"),
                 "May 2024": ("152,280", "$98,340"), "May 2025": ("162,450", "$100,330")}

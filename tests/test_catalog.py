@@ -22,6 +22,7 @@ def catalog(built_book):
     return dirs, site, result.stdout + result.stderr
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_the_landing_page_compares_each_occupation_with_its_own_numbers(catalog):
     dirs, site, _ = catalog
     soup = BeautifulSoup((site / "index.html").read_text(), "html.parser")

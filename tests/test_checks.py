@@ -33,9 +33,9 @@ def _db(tmp_path, *statements):
 
 
 def test_a_percentile_out_of_order_in_a_workbook_fails_its_check_and_names_the_row(tmp_path, monkeypatch,
-                                                                                   reference_dir):
+                                                                                   real_file):
     # SYNTHETIC corruption of a real file: OT's 25th percentile raised above its median in May 2024.
-    wb = openpyxl.load_workbook(reference_dir / "oews" / "national" / "national_M2024_dl.xlsx")
+    wb = openpyxl.load_workbook(real_file("oews/national/national_M2024_dl.xlsx"))
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
     row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("OCC_CODE")].value == "29-1122")
@@ -130,13 +130,13 @@ def test_a_move_over_25_percent_fails_until_a_maintainer_accepts_it(tmp_path, mo
         acceptance.accept("oews_history", "oesm99nat", "typo", lock_path)
 
 
-def test_the_move_check_reads_the_lock_and_the_acceptances(tmp_path, monkeypatch, reference_dir):
+def test_the_move_check_reads_the_lock_and_the_acceptances(tmp_path, monkeypatch, real_file):
     monkeypatch.setenv("ACCEPTED_CHANGES", str(tmp_path / "accepted_changes.json"))
     monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     lock_path = tmp_path / "sources.lock"
     monkeypatch.setenv("SOURCES_LOCK", str(lock_path))
     store = SnapshotStore(tmp_path / "warehouse" / "snapshots")
-    src = reference_dir / "oews" / "national" / "national_M2024_dl.xlsx"
+    src = real_file("oews/national/national_M2024_dl.xlsx")
     snap = store.put_file(src, source_id="oews_history", part="oesm24nat", filename=src.name, url="u",
                           retrieved_at="2026-11-28T00:00:00+00:00", origin="mirror", relation="member-of-archive",
                           license="", citation="", rows=1403)

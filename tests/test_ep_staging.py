@@ -1,7 +1,7 @@
-"""EP staging: both real occupation.xlsx editions (read in place from ../shared/reference-data) into DuckDB.
+"""EP staging: both real occupation.xlsx editions (pinned in tests/reference_files.py, read in place) into DuckDB.
 
-Expected values are quoted from /work/shared/reference-data/PROVENANCE.md (## ep/) and FORMATS.md §5, or read by
-hand from the named worksheet cell (sheet, Excel row) where those documents are silent. Workbooks built in
+Expected values are the OT figures and layout facts in docs/source-formats.md (Employment Projections), or read by
+hand from the named worksheet cell (sheet, Excel row) where that document is silent. Workbooks built in
 tmp_path are SYNTHETIC and say so.
 """
 
@@ -39,8 +39,8 @@ def _load(tmp: Path, store: SnapshotStore, snaps) -> tuple[duckdb.DuckDBPyConnec
 
 
 @pytest.fixture(scope="module")
-def ep_files(reference_dir) -> dict[str, Path]:
-    return {ed: reference_dir / "ep" / f"occupation_{ed}.xlsx" for ed in ("2024-34", "2016-26")}
+def ep_files(real_file) -> dict[str, Path]:
+    return {ed: real_file(f"ep/occupation_{ed}.xlsx") for ed in ("2024-34", "2016-26")}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_schema(loaded):
 
 
 def test_ot_2024_34(loaded):
-    # PROVENANCE.md ## ep/ and FORMATS.md §5 (Table 1.2, row 429): "160, 182.1, 22.1, 13.8, 2.2, 10.2, 98340,
+    # docs/source-formats.md, EP (Table 1.2, row 429): "160, 182.1, 22.1, 13.8, 2.2, 10.2, 98340,
     # "Master's degree"" in thousands; the wage header is "Median annual wage, dollars, 2024[1]".
     r = _row(loaded[0], "2024-34", "29-1122")
     assert (r["base_year"], r["projection_year"]) == (2024, 2034)
@@ -92,11 +92,11 @@ def test_ot_2024_34(loaded):
     assert (r["work_experience"], r["on_the_job_training"]) == ("None", "None")
     assert r["source_sheet"] == "Table 1.2"
     assert r["source_file"] == "occupation_2024-34.xlsx"
-    assert r["snapshot_sha256"] == "05103e6770b8ffebd6f024ff52afc9aed7e586b4aa159396ddc483c6ec572a07"  # PROVENANCE
+    assert r["snapshot_sha256"] == "05103e6770b8ffebd6f024ff52afc9aed7e586b4aa159396ddc483c6ec572a07"  # pinned hash
 
 
 def test_ot_2016_26(loaded):
-    # PROVENANCE.md ## ep/: "2016–26: 130.4 → 161.4 (+31.0, +23.8%), openings 10.2/yr".
+    # docs/source-formats.md, EP: "2016–26: 130.4 → 161.4 (+31.0, +23.8%), openings 10.2/yr".
     r = _row(loaded[0], "2016-26", "29-1122")
     assert (r["base_year"], r["projection_year"]) == (2016, 2026)
     assert r["employment_base_persons"] == 130_400
@@ -104,7 +104,7 @@ def test_ot_2016_26(loaded):
     assert r["employment_change_persons"] == 31_000
     assert r["employment_change_pct"] == pytest.approx(23.8)
     assert r["openings_annual_avg_persons"] == 10_200
-    # Not in PROVENANCE/FORMATS; read by hand from occupation_2016-26.xlsx, sheet "Table 1.7", row 422:
+    # Not in docs/source-formats.md; read by hand from occupation_2016-26.xlsx, sheet "Table 1.7", row 422:
     # ('Occupational therapists', '29-1122', 'Line item', 130.4, 161.4, 31, 23.8, 6.5, 10.2, 83200,
     #  "Master's degree", 'None', 'None'); H2 "Percent self employed, 2016", J2 "Median annual wage, 2017(1)".
     assert r["self_employed_pct"] == pytest.approx(6.5)
@@ -112,12 +112,12 @@ def test_ot_2016_26(loaded):
     assert r["median_wage_year"] == 2017
     assert r["entry_education"] == "Master's degree"
     assert (r["work_experience"], r["on_the_job_training"]) == ("None", "None")
-    assert r["source_sheet"] == "Table 1.7"  # FORMATS.md §5: self-employed/education are in Table 1.7 in 2016-26
+    assert r["source_sheet"] == "Table 1.7"  # source-formats.md: self-employed/education in Table 1.7 in 2016-26
 
 
 def test_total_all_occupations(loaded):
     con = loaded[0]
-    # FORMATS.md §5 / Table 1.2 row 3: 'Total, all occupations', '00-0000', 'Summary', 169956.1, 175167.9, ...,
+    # source-formats.md, EP / Table 1.2 row 3: 'Total, all occupations', '00-0000', 'Summary', 169956.1, 175167.9, ...,
     # 5211.8, 3.1, 5.8, 18863.3, 49500, '—' (education).
     r = _row(con, "2024-34", "00-0000")
     assert (r["employment_base_persons"], r["employment_projected_persons"]) == (169_956_100, 175_167_900)
@@ -136,7 +136,7 @@ def test_total_all_occupations(loaded):
 
 def test_em_dash_is_null(loaded):
     con = loaded[0]
-    # FORMATS.md §5: "31-2011's self-employed share is '—'" (2024-34 Table 1.2 row 508); it is '—' in
+    # docs/source-formats.md, EP: "31-2011's self-employed share is '—'" (2024-34 Table 1.2 row 508); it is '—' in
     # 2016-26 too (Table 1.7 row 480). The rest of the row is there.
     r = _row(con, "2024-34", "31-2011")
     assert r["self_employed_pct"] is None
@@ -189,7 +189,7 @@ def test_counts_and_uniqueness(loaded, ep_files):
 
 
 def test_three_row_merged_header(ep_files):
-    # FORMATS.md §5: 2016-26 headers are merged over 2-3 rows. Table 1.2 spreads "Employment" (D2:G2) over
+    # docs/source-formats.md, EP: 2016-26 headers are merged over 2-3 rows. Table 1.2 spreads "Employment" (D2:G2) over
     # "Number" (D3:E3) over 2016 / 2026 (row 4); its openings header J2 is merged down to J4.
     tables = {t.sheet: t for t in occupation_tables(ep_files["2016-26"], "occupation_2016-26.xlsx")}
     t = tables["Table 1.2"]
@@ -197,7 +197,7 @@ def test_three_row_merged_header(ep_files):
     assert [t.headers[c] for c in t.columns["employment"]] == ["Employment Number 2016", "Employment Number 2026"]
     assert [t.headers[c] for c in t.columns["change"]] == ["Change, 2016-26 Number"]
     assert [t.headers[c] for c in t.columns["openings"]] == ["Occupational openings, 2016-26 annual average"]
-    assert not t.has("self_employed") and not t.has("education")  # those are in Table 1.7 (FORMATS.md §5)
+    assert not t.has("self_employed") and not t.has("education")  # those are in Table 1.7 (docs/source-formats.md)
     assert tables["Table 1.7"].has("self_employed") and tables["Table 1.7"].has("education")
 
 

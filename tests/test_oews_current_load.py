@@ -2,7 +2,7 @@
 
 Expected values are read by hand from the reference files: the national row for 29-1122 in
 oe.data.May2025.29-1122.reconstructed.tsv (series OEUN000000000000029112201 = 162450, ...13 = 100330), and
-the figures PROVENANCE.md quotes for California and NAICS 621340.
+the figures docs/source-formats.md gives for California and NAICS 621340.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _cell(con, area, industry, occupation="291122"):
 
 def test_flat_file_subset_has_every_published_cell(flat_con):
     con, counts = flat_con
-    # PROVENANCE.md: 626 cells for 29-1122 (1 national, 82 national-industry, 52 states, 491 metro/nonmetro).
+    # docs/source-formats.md: 626 cells for 29-1122 (1 national, 82 national-industry, 52 states, 491 metro/nonmetro).
     assert counts["stg_oews__cells"] == 626
     by_type = dict(con.execute("SELECT areatype_code, count(*) FROM stg_oews__cells GROUP BY 1").fetchall())
     assert by_type == {"N": 1 + 82, "S": 52, "M": 491}

@@ -1,11 +1,11 @@
-"""OEWS history staging: the five real May workbooks (2020-2024), read in place, load into harmonised tables.
+"""OEWS history staging: the five real May workbooks (2020-2024, pinned in tests/reference_files.py, read in
+place) load into harmonised tables.
 
 Every expected value below was read by hand. Where from:
-- OT (29-1122) national cross-industry figures: the table "OT (29-1122) rows, U.S., cross-industry" in
-  reference-data/PROVENANCE.md (itself read from the workbooks; the 2020 and 2022 figures are also quoted by
-  third-party pages that cite BLS).
+- OT (29-1122) national cross-industry figures: the workbooks themselves; docs/source-formats.md tabulates them
+  (the 2020 and 2022 figures are also quoted by third-party pages that cite BLS).
 - Row counts, special cells and duplicated occupations: the workbooks themselves, opened with openpyxl
-  (read_only, values_only) before writing these tests; FORMATS.md section 1 gives the same 2024 symbol counts.
+  (read_only, values_only) before writing these tests; docs/source-formats.md gives the same 2024 symbol counts.
 Workbooks marked SYNTHETIC are copies of the real May 2024 workbook changed in one place by the test.
 """
 
@@ -25,7 +25,7 @@ from pipeline.sources.errors import SourceFileError
 YEARS = range(2020, 2025)
 # Data rows per workbook (row 1 is the header; counted with openpyxl; the same numbers are the `rows` that
 # warehouse/sources.lock records for each pinned workbook). May 2024 = 1 total + 22 major + 94 minor + 455 broad
-# + 831 detailed, as FORMATS.md counts O_GROUP.
+# + 831 detailed, as docs/source-formats.md counts O_GROUP.
 WORKBOOK_ROWS = {2020: 1329, 2021: 1403, 2022: 1402, 2023: 1403, 2024: 1403}
 # Occupations listed twice (broad + detailed) in each workbook: 13 in May 2020 (11-2030, 11-3010, 13-1020, 13-2020,
 # 19-4010, 27-2090, 29-2010, 29-2040, 31-1120, 33-1090, 39-7010, 47-4090, 51-2090), 7 from May 2021 on.
@@ -33,8 +33,8 @@ BROAD_TWINS = {2020: 13, 2021: 7, 2022: 7, 2023: 7, 2024: 7}
 KEY = "reference_year, scope, area_code, naics_code, ownership_code, soc_code"
 
 
-def _workbook(reference_dir: Path, year: int) -> Path:
-    return reference_dir / "oews" / "national" / f"national_M{year}_dl.xlsx"
+def _workbook(real_file, year: int) -> Path:
+    return real_file(f"oews/national/national_M{year}_dl.xlsx")
 
 
 def _put(store: SnapshotStore, path: Path, year: int, extra: dict | None = None, part: str | None = None):
@@ -59,9 +59,9 @@ def _load(tmp: Path, snaps_for) -> tuple[duckdb.DuckDBPyConnection, dict, float]
 
 
 @pytest.fixture(scope="module")
-def loaded(reference_dir, tmp_path_factory):
+def loaded(real_file, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("history")
-    con, counts, seconds = _load(tmp, lambda store: [_put(store, _workbook(reference_dir, y), y) for y in YEARS])
+    con, counts, seconds = _load(tmp, lambda store: [_put(store, _workbook(real_file, y), y) for y in YEARS])
     yield con, counts, seconds
     con.close()
 
@@ -104,7 +104,7 @@ def test_codes_stay_strings_and_occupation_code_drops_the_hyphen(loaded):
     assert bad == (0,)
 
 
-# ---------------------------------------------------------------- OT, by hand from PROVENANCE.md
+# ---------------------------------------------------------------- OT, by hand from the workbooks
 
 
 @pytest.mark.parametrize("year, employment, mean, median, p10, p90", [
@@ -193,9 +193,9 @@ def test_star_in_the_basis_a_row_does_not_publish(loaded):
     assert got == (True, "wage_basis_not_published", 23.33, None)
 
 
-def test_flag_counts_in_may_2024_match_formats_md(loaded):
+def test_flag_counts_in_may_2024_match_the_documented_counts(loaded):
     con, _, _ = loaded
-    # FORMATS.md: '*' 83 times in each H_* column and 7 in each A_* column; '#' 19 times in A_MEDIAN, 72 in
+    # docs/source-formats.md: '*' 83 times in each H_* column and 7 in each A_* column; '#' 19 times in A_MEDIAN, 72 in
     # A_PCT90. None of these rows is a broad twin, so de-duplication keeps every one.
     got = _one(con, """
         SELECT count_if(hourly_median_wage_usd_flag = 'wage_basis_not_published'),
@@ -224,13 +224,13 @@ def test_may_2020_has_no_pct_rpt_and_the_national_file_leaves_it_empty(loaded):
     got = con.execute("""
         SELECT reference_year, count(establishments_reporting_pct), count(establishments_reporting_pct_flag)
         FROM stg_oews__history_cells GROUP BY 1 ORDER BY 1""").fetchall()
-    # May 2020 lacks the column; the later national cross-industry files have it, but empty (FORMATS.md: PCT_RPT
+    # May 2020 lacks the column; the later national cross-industry files have it, but empty (source-formats.md: PCT_RPT
     # is filled only in national-industry files). So there is no '~' anywhere in these five files.
     assert got == [(y, 0, 0) for y in YEARS]
 
 
-def test_may_2024_documents_the_tilde(reference_dir):
-    wb = openpyxl.load_workbook(_workbook(reference_dir, 2024), read_only=True)
+def test_may_2024_documents_the_tilde(real_file):
+    wb = openpyxl.load_workbook(_workbook(real_file, 2024), read_only=True)
     notes = [c for row in wb["Field Descriptions"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert any(n.startswith("~ =indicates that the percent of establishments reporting") for n in notes)
     wb.close()
@@ -259,10 +259,10 @@ def test_key_is_unique_and_broad_twins_keep_the_detailed_row(loaded):
 
 
 @pytest.fixture(scope="module")
-def may_2024_copy(reference_dir):
+def may_2024_copy(real_file):
     """A writable openpyxl copy of the real May 2024 workbook; each test changes it and saves its own file."""
     def make():
-        return openpyxl.load_workbook(_workbook(reference_dir, 2024))
+        return openpyxl.load_workbook(_workbook(real_file, 2024))
     return make
 
 
@@ -338,18 +338,18 @@ def test_unknown_symbol_is_an_error(tmp_path, may_2024_copy):
         _load_one(tmp_path, _drifted(tmp_path, wb))
 
 
-def test_year_and_scope_from_the_workbook_when_the_snapshot_lacks_them(tmp_path, reference_dir):
-    con, counts = _load_one(tmp_path, _workbook(reference_dir, 2022), 2022, extra={})
+def test_year_and_scope_from_the_workbook_when_the_snapshot_lacks_them(tmp_path, real_file):
+    con, counts = _load_one(tmp_path, _workbook(real_file, 2022), 2022, extra={})
     assert _one(con, "SELECT DISTINCT reference_year, scope FROM stg_oews__history_cells") == (2022, "nat")
 
 
-def test_snapshot_labelled_with_the_wrong_year_is_an_error(tmp_path, reference_dir):
+def test_snapshot_labelled_with_the_wrong_year_is_an_error(tmp_path, real_file):
     with pytest.raises(SourceFileError, match=r"national_M2021_dl\.xlsx.*May 2020.*national_M2021_dl"):
-        _load_one(tmp_path, _workbook(reference_dir, 2021), 2020)
+        _load_one(tmp_path, _workbook(real_file, 2021), 2020)
 
 
-def test_a_failed_load_leaves_the_previous_tables(tmp_path, reference_dir, may_2024_copy):
-    con, _, _ = _load(tmp_path, lambda store: [_put(store, _workbook(reference_dir, 2023), 2023)])
+def test_a_failed_load_leaves_the_previous_tables(tmp_path, real_file, may_2024_copy):
+    con, _, _ = _load(tmp_path, lambda store: [_put(store, _workbook(real_file, 2023), 2023)])
     wb = may_2024_copy()
     _header_cell(wb.worksheets[0], "A_MEDIAN").value = "A_MED"  # SYNTHETIC
     store = SnapshotStore(tmp_path / "snapshots")

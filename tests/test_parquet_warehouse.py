@@ -65,6 +65,7 @@ def _columns(con, table: str) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------- layout and manifest
+@pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_each_occupation_has_its_own_file(export, duck):
     folder, manifest = export
     by_soc = {t for t, e in manifest["tables"].items() if e["partition_by"] == "soc_code"}

@@ -1,7 +1,8 @@
 """`make refresh` end to end against a local server: real BLS files, and each fault BLS can throw at us.
 
 Every fault must end with the right outcome, name the source, and leave the lock and the snapshot store
-exactly as they were. Real files are read in place from ../shared/reference-data; the faults are SYNTHETIC.
+exactly as they were. Real files (pinned in tests/reference_files.py) are read in place; the faults are
+SYNTHETIC.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def project(tmp_path, monkeypatch, httpserver):
     return paths()
 
 
-def _serve_history(httpserver, reference_dir, body=None, status=200, **kw):
-    real = _zip_of(reference_dir / "oews" / "national" / "national_M2024_dl.xlsx")
+def _serve_history(httpserver, real_file, body=None, status=200, **kw):
+    real = _zip_of(real_file("oews/national/national_M2024_dl.xlsx")) if body is None else None
     httpserver.expect_request("/oes/special-requests/oesm24nat.zip").respond_with_data(
         real if body is None else body, status=status, content_type=kw.get("content_type", "application/zip"))
     httpserver.expect_request("/oes/special-requests/oesm25nat.zip").respond_with_data("Not Found", status=404)
@@ -88,8 +89,8 @@ def _refresh_unchanged(project, only, expect_in_report):
     return text
 
 
-def test_real_workbook_is_fetched_pinned_and_counted(project, httpserver, reference_dir):
-    real = _serve_history(httpserver, reference_dir)
+def test_real_workbook_is_fetched_pinned_and_counted(project, httpserver, real_file):
+    real = _serve_history(httpserver, real_file)
     before_lock = json.loads(project.lock_path.read_text())
     before_edition = before_lock["edition"]
     before = {p["part"]: p for p in before_lock["sources"]["oews_history"]["snapshots"]}
@@ -121,7 +122,7 @@ def test_real_workbook_is_fetched_pinned_and_counted(project, httpserver, refere
     assert len(list((project.lock_path.parent / "editions").glob("*.lock"))) == 1  # no edition without a change
 
 
-def test_403_without_contact_user_agent(project, httpserver, reference_dir, monkeypatch):
+def test_403_without_contact_user_agent(project, httpserver, monkeypatch):
     monkeypatch.setenv("BLS_CONTACT", "no contact given")
 
     def bls_like(request):  # SYNTHETIC: BLS answers 403 to a User-Agent with no e-mail address
@@ -134,8 +135,8 @@ def test_403_without_contact_user_agent(project, httpserver, reference_dir, monk
     _refresh_unchanged(project, ["oews_history"], "BLS_CONTACT")
 
 
-def test_429_then_success_pins_the_file(project, httpserver, reference_dir):
-    real = _zip_of(reference_dir / "oews" / "national" / "national_M2024_dl.xlsx")
+def test_429_then_success_pins_the_file(project, httpserver, real_file):
+    real = _zip_of(real_file("oews/national/national_M2024_dl.xlsx"))
     httpserver.expect_ordered_request("/oes/special-requests/oesm24nat.zip").respond_with_data(
         "Too Many Requests", status=429, headers={"Retry-After": "0"})
     httpserver.expect_ordered_request("/oes/special-requests/oesm24nat.zip").respond_with_data(real)
@@ -145,12 +146,12 @@ def test_429_then_success_pins_the_file(project, httpserver, reference_dir):
     assert [c.status for c in report.changes if c.part == "oesm24nat"] == ["changed"]  # mirror copy -> official zip
 
 
-def test_persistent_500s(project, httpserver, reference_dir):
-    _serve_history(httpserver, reference_dir, body="Internal Server Error", status=500)
+def test_persistent_500s(project, httpserver, real_file):
+    _serve_history(httpserver, real_file, body="Internal Server Error", status=500)
     _refresh_unchanged(project, ["oews_history"], "gave up after 3 attempts; last error: HTTP 500")
 
 
-def test_timeout(project, httpserver, reference_dir):
+def test_timeout(project, httpserver):
     release = threading.Event()
 
     def stalls(request):  # SYNTHETIC: a server that never answers within the timeout
@@ -165,8 +166,8 @@ def test_timeout(project, httpserver, reference_dir):
         release.set()
 
 
-def test_truncated_body(project, httpserver, reference_dir):
-    real = _zip_of(reference_dir / "oews" / "national" / "national_M2024_dl.xlsx")
+def test_truncated_body(project, httpserver, real_file):
+    real = _zip_of(real_file("oews/national/national_M2024_dl.xlsx"))
     httpserver.expect_request("/oes/special-requests/oesm24nat.zip").respond_with_response(
         Response(iter([real[: len(real) // 2]]), headers={"Content-Length": str(len(real))},
                  direct_passthrough=True))
@@ -174,21 +175,21 @@ def test_truncated_body(project, httpserver, reference_dir):
     _refresh_unchanged(project, ["oews_history"], "oesm24nat")
 
 
-def test_html_page_instead_of_workbook(project, httpserver, reference_dir):
-    _serve_history(httpserver, reference_dir, body="<!DOCTYPE html><html><body>Access Denied</body></html>",
+def test_html_page_instead_of_workbook(project, httpserver, real_file):
+    _serve_history(httpserver, real_file, body="<!DOCTYPE html><html><body>Access Denied</body></html>",
                    content_type="text/html")
     _refresh_unchanged(project, ["oews_history"], "the server sent an HTML page")
 
 
-def test_workbook_with_a_renamed_column(project, httpserver, reference_dir, tmp_path):
-    wb = openpyxl.load_workbook(reference_dir / "oews" / "national" / "national_M2024_dl.xlsx")
+def test_workbook_with_a_renamed_column(project, httpserver, real_file, tmp_path):
+    wb = openpyxl.load_workbook(real_file("oews/national/national_M2024_dl.xlsx"))
     ws = wb.worksheets[0]
     for cell in ws[1]:
         if cell.value == "A_MEDIAN":
             cell.value = "A_MEDIAN_WAGE"  # SYNTHETIC drift: BLS renames a column
     drifted = tmp_path / "national_M2024_dl.xlsx"
     wb.save(drifted)
-    _serve_history(httpserver, reference_dir, body=_zip_of(drifted))
+    _serve_history(httpserver, real_file, body=_zip_of(drifted))
     text = _refresh_unchanged(project, ["oews_history"], "has no column A_MEDIAN")
     assert "oesm24nat.zip" in text
 
@@ -230,8 +231,8 @@ def test_mirror_refresh_pins_what_the_mirror_holds_and_names_the_rest(project, m
             assert (remote / "sha256" / pin["sha256"][:2] / pin["sha256"]).exists()
 
 
-def test_killed_refresh_leaves_everything_as_it_was(project, httpserver, reference_dir, tmp_path):
-    _serve_history(httpserver, reference_dir)
+def test_killed_refresh_leaves_everything_as_it_was(project, httpserver, real_file, tmp_path):
+    _serve_history(httpserver, real_file)
     gate = threading.Event()
 
     def never(request):  # SYNTHETIC: the EP download hangs, so the refresh is caught halfway
