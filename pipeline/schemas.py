@@ -1,16 +1,21 @@
-"""The rules each warehouse table must keep, declared once; pipeline/checks.py turns them into asset checks.
+"""The rules each warehouse table must keep; pipeline/checks.py turns them into asset checks.
 
 A rule set names the table's key (unique, never NULL) and its ordered column chains (wage percentiles must be
 non-decreasing, skipping values that are NULL because BLS did not publish them; such values carry a flag).
+
+Staging tables declare theirs once, in their source package's tables.py (pipeline/sources/table_spec.py); the
+rules below are derived from those declarations. The seed and mart tables have no package yet, so their rules are
+written here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PERCENTILES = ("p10", "p25", "median", "p75", "p90")
-HOURLY_CHAIN = tuple(f"hourly_{p}_wage_usd" for p in PERCENTILES)
-ANNUAL_CHAIN = tuple(f"annual_{p}_wage_usd" for p in PERCENTILES)
+from pipeline.sources.registry import SOURCES
+from pipeline.sources.table_spec import ANNUAL_CHAIN, HOURLY_CHAIN, PERCENTILES, TableSpec
+
+__all__ = ["ANNUAL_CHAIN", "HOURLY_CHAIN", "PERCENTILES", "TABLE_RULES", "TableRules", "STAGING_SPECS"]
 
 
 @dataclass(frozen=True)
@@ -25,33 +30,27 @@ class TableRules:
         return self.locate or self.key
 
 
-TABLE_RULES: dict[str, TableRules] = {
-    "stg_oews__cells": TableRules(
-        key=("areatype_code", "area_code", "industry_code", "occupation_code"),
-        ordered=(HOURLY_CHAIN, ANNUAL_CHAIN),
-    ),
-    "stg_oews__history_cells": TableRules(
-        key=("reference_year", "scope", "area_code", "naics_code", "ownership_code", "soc_code"),
-        ordered=(HOURLY_CHAIN, ANNUAL_CHAIN),
-    ),
+def rules_of(spec: TableSpec) -> TableRules:
+    return TableRules(key=spec.key, ordered=spec.ordered, locate=spec.locate)
+
+
+# Every staging table the source packages declare, by name.
+STAGING_SPECS: dict[str, TableSpec] = {spec.name: spec for module in SOURCES for spec in module.TABLES}
+
+SEED_AND_MART_RULES: dict[str, TableRules] = {
     "core_oews__national_wage_history": TableRules(
         key=("reference_year", "soc_code"),
         ordered=(HOURLY_CHAIN, ANNUAL_CHAIN),
     ),
     "mart_oews__national_wages": TableRules(key=("soc_code",), ordered=(HOURLY_CHAIN, ANNUAL_CHAIN)),
     "mart_oews__state_wages": TableRules(key=("soc_code", "area_code"), ordered=(HOURLY_CHAIN, ANNUAL_CHAIN)),
-    "stg_ep__occupation_projections": TableRules(key=("edition", "soc_code")),
-    "stg_ep__editions": TableRules(key=("edition",)),
-    "stg_ces__observations": TableRules(key=("series_id", "period", "year", "snapshot_sha256")),
-    "core_ces__monthly_employment": TableRules(key=("series_id", "month_start")),
-    "stg_jolts__observations": TableRules(key=("series_id", "period", "year", "snapshot_sha256")),
-    "core_jolts__monthly_rates_and_levels": TableRules(key=("series_id", "month_start")),
-    "stg_ces__series_without_data": TableRules(key=("series_id", "snapshot_sha256")),
-    "stg_jolts__series_without_data": TableRules(key=("series_id", "snapshot_sha256")),
-    "stg_comp__samples": TableRules(key=("sample_id",)),
-    "stg_ftc__documents": TableRules(key=("snapshot_sha256",)),
     "seed_settings__industry_map": TableRules(key=("setting_id",)),
     "mart_oews__setting_wages": TableRules(key=("soc_code", "setting_id"), ordered=(HOURLY_CHAIN, ANNUAL_CHAIN)),
     "mart_ep__occupation_outlook": TableRules(key=("edition", "soc_code")),
     "mart_comp__samples_vs_oews": TableRules(key=("sample_id",)),
+}
+
+TABLE_RULES: dict[str, TableRules] = {
+    **{name: rules_of(spec) for name, spec in STAGING_SPECS.items() if spec.key},
+    **SEED_AND_MART_RULES,
 }

@@ -16,7 +16,7 @@ from staging_helpers import load, rows
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.sources import compensation_samples as cs
 from pipeline.sources import ftc
-from pipeline.sources.compensation_samples_load import flag_outliers
+from pipeline.sources.compensation_samples.load import flag_outliers
 from pipeline.sources.errors import SourceFileError
 
 HEADER = ",".join(cs.COLUMNS)

@@ -1,6 +1,6 @@
 """A series the BLS API answers with no data is named: in the refresh report, in staging, and on its page.
 
-Every API answer and lookup file here is SYNTHETIC (made-up values in the BLS API v2 format, FORMATS.md section 4,
+Every API answer and lookup file here is SYNTHETIC (made-up values in the BLS API v2 format, docs/source-formats.md,
 and the LABSTAT lookup layout, section 3), served by a local pytest-httpserver: no real CES or JOLTS data is
 available offline.
 """

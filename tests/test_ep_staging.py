@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.sources import employment_projections as ep
-from pipeline.sources.employment_projections_load import (EDITION_COLUMNS, PROJECTION_COLUMNS,
+from pipeline.sources.employment_projections.load import (EDITION_COLUMNS, PROJECTION_COLUMNS,
                                                           occupation_tables)
 from pipeline.sources.errors import SourceFileError
 

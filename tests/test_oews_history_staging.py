@@ -209,7 +209,7 @@ def test_flag_counts_in_may_2024_match_the_documented_counts(loaded):
 
 def test_a_flag_always_means_no_value(loaded):
     con, _, _ = loaded
-    from pipeline.sources.oews_history_load import MEASURE_COLUMNS
+    from pipeline.sources.oews_history.load import MEASURE_COLUMNS
     for column, _ in MEASURE_COLUMNS.values():
         both = _one(con, f"SELECT count(*) FROM stg_oews__history_cells WHERE {column} IS NOT NULL "
                          f"AND {column}_flag IS NOT NULL")

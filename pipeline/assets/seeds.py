@@ -1,34 +1,18 @@
 """Seed tables: small, committed mappings the pipeline needs, loaded as they are written in warehouse/seeds/."""
 
 
-import csv
-
 import dagster as dg
 import pandas as pd
 
+from pipeline import domain
+from pipeline.domain import SETTINGS_COLUMNS, SETTINGS_SEED
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.resources import WarehouseResource
-from pipeline.settings import PROJECT_ROOT
-from pipeline.sources.errors import SourceFileError
-
-SETTINGS_SEED = PROJECT_ROOT / "warehouse" / "seeds" / "settings.csv"
-SETTINGS_COLUMNS = ["setting_id", "report_variant", "oews_industry_code", "oews_industry_title", "ces_industry_code",
-                    "is_proxy", "caveat"]
 
 
 def read_settings_seed(path=SETTINGS_SEED) -> pd.DataFrame:
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-        header = list(rows[0]) if rows else []
-    if header != SETTINGS_COLUMNS:
-        raise SourceFileError(path.name, f"has columns {header}; expected {SETTINGS_COLUMNS}.")
-    for lineno, row in enumerate(rows, start=2):
-        if not row["oews_industry_code"].isdigit() or len(row["oews_industry_code"]) != 6:
-            raise SourceFileError(path.name, f"line {lineno}, field oews_industry_code: "
-                                             f"{row['oews_industry_code']!r} is not a 6-digit OEWS industry code.")
-        if row["is_proxy"] not in ("true", "false"):
-            raise SourceFileError(path.name, f"line {lineno}, field is_proxy: {row['is_proxy']!r} is not true/false.")
-    frame = pd.DataFrame(rows, columns=SETTINGS_COLUMNS, dtype=str)
+    """The care settings seed as a frame, checked by pipeline/domain.py (the one reader of the seed)."""
+    frame = pd.DataFrame(domain.care_settings(path), columns=SETTINGS_COLUMNS, dtype=str)
     frame["is_proxy"] = frame["is_proxy"] == "true"
     return frame
 
@@ -37,7 +21,7 @@ def read_settings_seed(path=SETTINGS_SEED) -> pd.DataFrame:
           description="Report role variants and settings mapped to OEWS and CES industries, with caveats (seed).")
 def seed_settings__industry_map(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     p = warehouse.paths()
-    fp = fingerprint(hash_files([SETTINGS_SEED, __file__]))
+    fp = fingerprint(hash_files([SETTINGS_SEED, __file__, domain.__file__]))
     step = StepState(p.state_dir, "seed_settings__industry_map")
     if not (step.is_current(fp) and p.duckdb_path.exists()):
         frame = read_settings_seed()

@@ -5,63 +5,42 @@ failed load (a renamed column, a corrupt file) leaves the previous tables exactl
 """
 
 
+import importlib
 import inspect
 from datetime import datetime, timezone
+from pathlib import Path
 
 import dagster as dg
 
-from pipeline.assets.snapshot import ASSET_NAMES
+from pipeline.domain import DOMAIN_SEEDS
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.lineage import record_lineage
 from pipeline.resources import WarehouseResource
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
+from pipeline.sources.registry import SOURCES
+from pipeline.sources.table_spec import TableSpec
 from pipeline.transaction import transaction
-from pipeline.sources.registry import BY_ID
-
-# source id -> (step name, {table: description})
-STAGING = {
-    "oews_current": ("stg_oews", {
-        "stg_oews__cells": "OEWS current release: one row per area x industry x occupation cell, values typed and flagged.",
-        "stg_oews__areas": "OEWS areas: nation, states and territories, metro and nonmetro areas.",
-        "stg_oews__industries": "OEWS industries (NAICS-based codes) with their display level.",
-        "stg_oews__occupations": "OEWS occupations (SOC) with official titles and display level.",
-        "stg_oews__release": "The OEWS release these tables hold (code, reference year and period).",
-        "stg_oews__footnotes": "The release's footnotes, including the top-code thresholds (footnote 5).",
-    }),
-    "oews_history": ("stg_oews_history", {
-        "stg_oews__history_cells": "OEWS May workbooks since 2020, harmonised: one row per year x area x industry x occupation.",
-        "stg_oews__history_files": "Each OEWS workbook loaded: year, scope, top-code thresholds, rows.",
-    }),
-    "employment_projections": ("stg_ep", {
-        "stg_ep__occupation_projections": "EP projections per edition and occupation, in persons: base, projected, change, openings, self-employed share, entry education.",
-        "stg_ep__editions": "Each EP edition loaded: base and projection years, sheet used, occupations.",
-    }),
-    "ces": ("stg_ces", {
-        "stg_ces__observations": "CES monthly values, every vintage: one row per series x month x snapshot.",
-        "core_ces__monthly_employment": "CES monthly employment (latest vintage) with revision flags, in persons.",
-        "stg_ces__industries": "CES industry codes (ce.industry).",
-        "stg_ces__series_without_data": "CES series requested from the BLS API that an answer carried no data for, per snapshot.",
-    }),
-    "jolts": ("stg_jolts", {
-        "stg_jolts__observations": "JOLTS monthly values, every vintage: one row per series x month x snapshot.",
-        "core_jolts__monthly_rates_and_levels": "JOLTS openings, hires, quits, layoffs and separations (latest vintage), levels and rates.",
-        "stg_jolts__series_without_data": "JOLTS series requested from the BLS API that an answer carried no data for, per snapshot.",
-    }),
-    "compensation_samples": ("stg_comp", {
-        "stg_comp__samples": "Compensation samples, validated, normalised to annual USD, outliers flagged (never dropped).",
-    }),
-    "ftc": ("stg_ftc", {
-        "stg_ftc__documents": "FTC non-compete rule documents: title, date, URL and a plain-text extract.",
-    }),
-}
 
 
 def code_files(module) -> list[str]:
-    """The loader's source files: a change to any of them re-runs the step."""
-    files = {inspect.getfile(module), inspect.getfile(module.load_staging)}
-    for value in vars(module).values():
-        if inspect.ismodule(value) and value.__name__.startswith("pipeline.sources"):
-            files.add(inspect.getfile(value))
+    """What the source's staging step is made of: a change to any of these files re-runs it.
+
+    Every module of the source's package, the shared modules of pipeline/sources/ they use, and the domain
+    seeds when the package reads pipeline/domain.py (CES labels each series with its care setting).
+    """
+    package_dir = Path(inspect.getfile(module)).parent
+    own = [importlib.import_module(f"{module.__name__}.{path.stem}") for path in sorted(package_dir.glob("*.py"))
+           if path.stem != "__init__"]
+    files = {inspect.getfile(module), *(inspect.getfile(m) for m in own)}
+    for mod in (module, *own):
+        for value in vars(mod).values():
+            origin = value if inspect.ismodule(value) else inspect.getmodule(value)
+            name = getattr(origin, "__name__", "")
+            if name.startswith("pipeline.sources") and getattr(origin, "__file__", None):
+                files.add(inspect.getfile(origin))
+            elif name == "pipeline.domain":
+                files.update(str(path) for path in DOMAIN_SEEDS)
+                files.add(inspect.getfile(origin))
     return sorted(files)
 
 
@@ -73,8 +52,9 @@ def load_transaction(con, module, store: SnapshotStore, snaps: list[SnapshotMeta
     return counts
 
 
-def _staging_asset(module, step_name: str, tables: dict[str, str]) -> dg.AssetsDefinition:
-    raw_name = ASSET_NAMES[module.SOURCE_ID]
+def _staging_asset(module) -> dg.AssetsDefinition:
+    raw_name, step_name = module.ASSET_NAME, module.STAGING_STEP
+    tables = {spec.name: spec.description for spec in module.TABLES}
 
     @dg.multi_asset(
         name=step_name,
@@ -112,8 +92,13 @@ def _staging_asset(module, step_name: str, tables: dict[str, str]) -> dg.AssetsD
 
 
 def staging_assets() -> list[dg.AssetsDefinition]:
-    return [_staging_asset(BY_ID[source_id], step, tables) for source_id, (step, tables) in STAGING.items()]
+    return [_staging_asset(module) for module in SOURCES]
+
+
+def staging_specs() -> list[TableSpec]:
+    """Every staging table the sources declare (their tables.py), in source order."""
+    return [spec for module in SOURCES for spec in module.TABLES]
 
 
 def staging_tables() -> set[str]:
-    return {t for _, tables in STAGING.values() for t in tables}
+    return {spec.name for spec in staging_specs()}

@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from pipeline import domain
 from pipeline.report import format as fmt
 
 # Rule parameters for testing "pay differs materially between outpatient, inpatient and home health".
@@ -19,13 +20,9 @@ MATERIAL_SHARE_OF_MEDIAN = 0.05
 # A gap is *distinguishable from sampling error* when it exceeds this many combined standard errors of the two
 # means (each mean's standard error = mean x its wage relative standard error).
 SAMPLING_BAND_MULTIPLE = 2.0
-# Which settings of the seed stand for each side of the claim.
-CLAIM_GROUPS = {
-    "outpatient": "outpatient",
-    "inpatient_rehab": "inpatient",
-    "acute_hospital": "inpatient",
-    "home_health": "home health",
-}
+# Which settings of the seed stand for each side of the claim (warehouse/seeds/claim_groups.csv, the grouping the
+# claims ledger uses too): setting id -> side.
+CLAIM_GROUPS = domain.claim_groups("pay_differs_by_setting")
 
 
 def missing(x) -> bool:

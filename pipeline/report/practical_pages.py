@@ -15,16 +15,17 @@ import math
 
 import pandas as pd
 
+from pipeline import domain
 from pipeline.report import format as fmt
 
 ALL_OCCUPATIONS = "00-0000"
 
 # Occupations the practical guidance was written for: therapists who evaluate and treat, and the assistants and
-# aides who carry out their plans. (SOC 2018 codes.)
-THERAPISTS = {"29-1122", "29-1123", "29-1125", "29-1127", "29-1128"}
-ASSISTANTS = {"31-2011", "31-2012", "31-2021", "31-2022"}
+# aides who carry out their plans (warehouse/seeds/occupation_families.csv).
+THERAPISTS = domain.occupations_in_role("therapist")
+ASSISTANTS = domain.occupations_in_role("assistant")
 # An assistant's usual step up is the supervising profession's own entry degree.
-SUPERVISING_PROFESSION = {"31-2011": "29-1122", "31-2012": "29-1122", "31-2021": "29-1123", "31-2022": "29-1123"}
+SUPERVISING_PROFESSION = domain.supervising_profession()
 # Where OEWS counts the people who run therapy departments and practices.
 MANAGERS_SOC = "11-9111"
 
@@ -140,15 +141,15 @@ def settings(con, soc: str) -> pd.DataFrame:
 
 
 def states(con, soc: str) -> pd.DataFrame:
-    """The 50 states and DC (FIPS codes below 60; territories left out) with jobs per 1,000 published."""
+    """The 50 states and DC (territories left out: warehouse/seeds/territories.csv) with jobs per 1,000 published."""
     return con.execute(
         """
         SELECT state_name, employment_count, jobs_per_1000, location_quotient
         FROM mart_oews__state_wages
-        WHERE soc_code = ? AND state_fips_code < '60' AND jobs_per_1000 IS NOT NULL
+        WHERE soc_code = ? AND NOT list_contains(?, state_fips_code) AND jobs_per_1000 IS NOT NULL
         ORDER BY jobs_per_1000 DESC, state_name
         """,
-        [soc],
+        [soc, list(domain.territory_fips())],
     ).df()
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from pipeline.report import format as fmt
 
 # Which OEWS footnote (oe.footnote / the release's footnote table) stands behind each staging flag; the loader
-# sets the flag from exactly these codes (pipeline/sources/oews_current.py, _FLAG_CODE_SQL).
+# sets the flag from exactly these codes (pipeline/sources/oews_current/load.py, _FLAG_CODE_SQL).
 FOOTNOTE_OF_FLAG = {"top_coded": "5", "not_released": "8", "wage_basis_not_published": "4"}
 
 # Short words for a table cell; the legend under the table gives the full reason.

@@ -1,8 +1,16 @@
-"""What every source module shares: the fetch context a refresh hands it, and what it hands back.
+"""What every source shares: the fetch context a refresh hands it, and what it hands back.
 
-A source module (``pipeline/sources/<name>.py``) defines:
+A source is one package, ``pipeline/sources/<source_id>/``, found by pipeline/sources/registry.py. Its
+``__init__.py`` defines:
 
-- ``SOURCE_ID`` and ``TITLE``;
+- ``SOURCE_ID`` (the folder's name) and ``TITLE``;
+- ``ORDER``: where a refresh takes it among the sources (a number; gaps left for new sources);
+- ``ASSET_NAME`` (its snapshot asset, ``raw_<source>__<content>``) and ``STAGING_STEP`` (its staging step);
+- ``TABLES``: its staging tables, declared once in its ``tables.py`` (pipeline/sources/table_spec.py): name,
+  description, columns with types and units, key, ordered chains. The staging assets, the table rules and the
+  generated checks all read them;
+- ``load_staging(con, store, snaps) -> {table: rows}``, from its ``load.py``: create every table of ``TABLES``
+  inside the caller's transaction (empty when there is no snapshot);
 - ``fetch(ctx: FetchContext) -> FetchResult``: take the source's bytes from the network (or the mirror that
   stands in for it) into ``ctx.store``, one snapshot per *part* (a file, a year, an edition, an API batch);
 - ``validate(path, meta) -> int``: check that the stored bytes are what the source should be, and return their
@@ -13,6 +21,10 @@ A source module (``pipeline/sources/<name>.py``) defines:
 - optionally ``offline_snapshots(store) -> list[SnapshotMeta]``: an origin that needs no network (a package);
 - optionally ``MAX_DOWNLOAD_BYTES``: a cap on one download of this source, below the setting http_max_bytes
   (pipeline/sources/limits.py; HTML pages and JSON API answers already have small caps of their own).
+
+The modules beside the packages (this one, http, bls_api, xlsx, limits, errors, typed_table, table_spec,
+oews_format, monthly_series_load) are shared by the sources and import none of them. Within a package,
+``load.py`` and ``tables.py`` never import the package's ``__init__``, so the package has no import cycle.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A small client for the BLS Public Data API v2, shared by the monthly sources (CES, JOLTS).
 
-What it does (FORMATS.md section 4 is the reference for the formats):
+What it does (docs/source-formats.md, BLS API v2 answers, describes the formats):
 - splits a list of series into queries within the API's limits (``plan_queries``);
 - POSTs each query through ``ctx.post_json`` and stores the answer as one snapshot per query (a *part*);
 - checks each answer (``validate_api_json``) and refuses error answers at fetch time, so a failed query becomes

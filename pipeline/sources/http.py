@@ -222,7 +222,7 @@ def _check_body_kind(url: str, expect: str, content_type: str, first: bytes) -> 
         raise FetchError(f"{url}: expected a {expect} (zip) file; the body starts {first[:40]!r}.")
     if expect == "json":
         # The full parse and the API's own status are checked by the source's validate().
-        if not first.lstrip()[:1] in (b"{", b"["):
+        if first.lstrip()[:1] not in (b"{", b"["):
             raise FetchError(f"{url}: expected JSON; the body starts {first[:80]!r}.")
     if expect == "html" and not looks_html and b"<" not in first:
         raise FetchError(f"{url}: expected an HTML page; the body starts {first[:80]!r}.")

@@ -63,7 +63,8 @@ def download_cap(source_id: str, expect: str) -> tuple[int, str]:
 
 
 def _source_module(source_id: str):
-    from pipeline.sources.registry import BY_ID  # late: the source modules import this one
+    # At call time: the registry imports every source package, and they import this module.
+    from pipeline.sources.registry import BY_ID
 
     return BY_ID.get(source_id)
 

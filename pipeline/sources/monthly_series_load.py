@@ -1,9 +1,10 @@
-"""Staging for the monthly BLS API sources, CES and JOLTS (shared logic).
+"""Staging shared by the monthly BLS API sources, CES and JOLTS: observations with every vintage, the latest
+vintage per month, and the series an answer carried no data for.
 
-``load_ces_staging`` and ``load_jolts_staging`` (each source module exports its own as ``load_staging``) read the
-pinned snapshots and create, inside a transaction the caller has opened (no BEGIN/COMMIT here):
+Each source's ``load.py`` declares its tables (its ``tables.py``, built from the columns below) and calls these
+functions with its own series shape and labels; this module knows no source.
 
-``stg_<src>__observations``
+``load_observations`` -> ``stg_<src>__observations``
     One row per (series_id, period, snapshot): every observation of every API answer, with the series ID decoded.
     **Revisions are kept on purpose**: BLS revises recent months (and re-benchmarks yearly), each refresh pins a
     new vintage of an API part, so the same (series, month) from two snapshots gives two rows, each naming its
@@ -14,24 +15,18 @@ pinned snapshots and create, inside a transaction the caller has opened (no BEGI
     (The client does not ask for annual averages, so M13 normally never arrives.) Any other non-monthly period
     is dropped likewise.
 
-``core_ces__monthly_employment`` / ``core_jolts__monthly_rates_and_levels``
+``build_core`` -> ``core_ces__monthly_employment`` / ``core_jolts__monthly_rates_and_levels``
     The latest vintage: one row per (series_id, month_start), taken from the most recently retrieved snapshot
     that carries that month (ties broken by snapshot id, so the choice is deterministic), plus ``vintages`` (how
     many snapshots carry the month) and ``revised`` (the value differs between vintages; a '-' in one vintage and
-    a number in another counts as a difference). CES adds ``employment_persons`` (value is thousands of
-    employees) and the labels of ``ces.SERIES_INDUSTRIES``; JOLTS adds ``unit`` ('thousands' for levels,
-    'percent' for rates).
+    a number in another counts as a difference). The source adds its own derived columns (``extra_select``).
 
-``stg_ces__industries``
-    The ``ce.industry`` lookup when it is pinned, else an empty table with the same columns.
-
-``stg_ces__series_without_data`` / ``stg_jolts__series_without_data``
+``load_series_without_data`` -> ``stg_ces__series_without_data`` / ``stg_jolts__series_without_data``
     One row per (series_id, snapshot) for each requested series a pinned API answer carries no data for (BLS
     sent it with an empty data list, said it does not exist, or left it out), with what the series is
     (``series_title``), the years the query asked for, and BLS's message about it. A series the API answered
     with nothing would otherwise just be absent from the observations; pages say so from this table
-    (pipeline/report/series_without_data.py). These tables are not in the returned row counts: the counts name
-    the tables the staging assets declare (pipeline/assets/staging.py).
+    (pipeline/report/series_without_data.py).
 
 With no snapshots (the source is not in this build) every table is still created, empty.
 ``monthly_gaps`` lists months missing inside each series of a core table (it backs a Dagster check).
@@ -39,10 +34,9 @@ With no snapshots (the source is not in this build) every table is still created
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import datetime, timezone
+from typing import Callable
 
 import duckdb
 import pandas as pd
@@ -50,134 +44,68 @@ import pandas as pd
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
 from pipeline.sources import bls_api
 from pipeline.sources.errors import SourceFileError
+from pipeline.sources.table_spec import Column, TableSpec
 
 API_PREFIX = "api:"
 NOT_AVAILABLE = "not_available"
 _MONTHLY = re.compile(r"^M(0[1-9]|1[0-2])$")
 
-# The source modules (ces, jolts) import this module on their last line, so they are imported lazily below, at
-# call time, to keep either import order working.
-
-_OBS_COMMON_HEAD = [("series_id", "VARCHAR NOT NULL"), ("seasonally_adjusted", "BOOLEAN NOT NULL")]
-_OBS_COMMON_TAIL = [
-    ("year", "INTEGER NOT NULL"),
-    ("period", "VARCHAR NOT NULL"),
-    ("month_start", "DATE NOT NULL"),
-    ("value", "DOUBLE"),
-    ("value_flag", "VARCHAR"),
-    ("is_preliminary", "BOOLEAN NOT NULL"),
-    ("footnote_codes", "VARCHAR"),
-    ("snapshot_sha256", "VARCHAR NOT NULL"),
-    ("retrieved_at", "VARCHAR NOT NULL"),
-]
-_CORE_TAIL = [("vintages", "INTEGER NOT NULL"), ("revised", "BOOLEAN NOT NULL")]
-
-CES_OBSERVATIONS = "stg_ces__observations"
-CES_CORE = "core_ces__monthly_employment"
-CES_INDUSTRIES = "stg_ces__industries"
-JOLTS_OBSERVATIONS = "stg_jolts__observations"
-JOLTS_CORE = "core_jolts__monthly_rates_and_levels"
-CES_WITHOUT_DATA = "stg_ces__series_without_data"
-JOLTS_WITHOUT_DATA = "stg_jolts__series_without_data"
-
-CES_OBS_COLUMNS = _OBS_COMMON_HEAD + [("ces_industry_code", "VARCHAR NOT NULL"),
-                                      ("data_type_code", "VARCHAR NOT NULL")] + _OBS_COMMON_TAIL
-CES_CORE_COLUMNS = (
-    _OBS_COMMON_HEAD
-    + [("ces_industry_code", "VARCHAR NOT NULL"), ("data_type_code", "VARCHAR NOT NULL"),
-       ("naics_code", "VARCHAR"), ("industry_name", "VARCHAR"), ("setting_id", "VARCHAR")]
-    + _OBS_COMMON_TAIL[:4] + [("employment_persons", "BIGINT")] + _OBS_COMMON_TAIL[4:]
-    + _CORE_TAIL
-)
-CES_INDUSTRY_COLUMNS = [("industry_code", "VARCHAR NOT NULL"), ("naics_code", "VARCHAR"),
-                        ("publishing_status", "VARCHAR"), ("industry_name", "VARCHAR"), ("display_level", "INTEGER")]
-
-JOLTS_OBS_COLUMNS = _OBS_COMMON_HEAD + [
-    ("industry_code", "VARCHAR NOT NULL"), ("data_element_code", "VARCHAR NOT NULL"),
-    ("rate_level_code", "VARCHAR NOT NULL"), ("data_element", "VARCHAR"), ("rate_or_level", "VARCHAR"),
-] + _OBS_COMMON_TAIL
-JOLTS_CORE_COLUMNS = (
-    JOLTS_OBS_COLUMNS[:3] + [("industry_name", "VARCHAR")] + JOLTS_OBS_COLUMNS[3:]
-    + [("unit", "VARCHAR")] + _CORE_TAIL
-)
-
-WITHOUT_DATA_COLUMNS = [
-    ("series_id", "VARCHAR NOT NULL"), ("series_title", "VARCHAR NOT NULL"),
-    ("requested_first_year", "INTEGER"), ("requested_last_year", "INTEGER"), ("bls_message", "VARCHAR"),
-    ("part", "VARCHAR NOT NULL"), ("snapshot_sha256", "VARCHAR NOT NULL"), ("retrieved_at", "VARCHAR NOT NULL"),
-]
 # source id -> (its series-without-data table, its core table): what a page reads to name the series it lacks.
-WITHOUT_DATA_TABLES = {"ces": (CES_WITHOUT_DATA, CES_CORE), "jolts": (JOLTS_WITHOUT_DATA, JOLTS_CORE)}
+# Table names only: the tables themselves are declared in pipeline/sources/ces/tables.py and jolts/tables.py.
+WITHOUT_DATA_TABLES = {
+    "ces": ("stg_ces__series_without_data", "core_ces__monthly_employment"),
+    "jolts": ("stg_jolts__series_without_data", "core_jolts__monthly_rates_and_levels"),
+}
 
-# Series ID shapes (FORMATS.md section 3): CE + S/U + industry (8) + data type (2);
-# JT + S/U + industry (6) + state (2) + area (5) + size class (2) + data element (2) + rate/level (1).
-CES_SERIES = re.compile(r"^CE[SU]\d{8}\d{2}$")
-JOLTS_SERIES = re.compile(r"^JT[SU][0-9A-Z]{6}[0-9A-Z]{2}[0-9A-Z]{5}[0-9A-Z]{2}[A-Z]{2}[LR]$")
+# ---------------------------------------------------------------- the columns both sources share
+
+OBSERVATION_HEAD = (
+    Column("series_id", "VARCHAR", "BLS series ID.", not_null=True),
+    Column("seasonally_adjusted", "BOOLEAN", "True for a seasonally adjusted series (S in the ID).", not_null=True),
+)
 
 
-# ---------------------------------------------------------------- entry points
-
-
-def load_ces_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore,
-                     snaps: list[SnapshotMeta]) -> dict[str, int]:
-    """Create stg_ces__observations, core_ces__monthly_employment, stg_ces__industries and
-    stg_ces__series_without_data; return the row counts of the first three."""
-    from pipeline.sources import ces
-
-    _create(con, CES_OBSERVATIONS, CES_OBS_COLUMNS)
-    _create(con, CES_CORE, CES_CORE_COLUMNS)
-    _create(con, CES_INDUSTRIES, CES_INDUSTRY_COLUMNS)
-    _create(con, CES_WITHOUT_DATA, WITHOUT_DATA_COLUMNS)
-
-    api = [s for s in snaps if s.part.startswith(API_PREFIX)]
-    _load_series_without_data(con, store, api, CES_WITHOUT_DATA, CES_SERIES, "CES", ces.describe_series)
-    _load_observations(con, store, api, CES_OBSERVATIONS, CES_OBS_COLUMNS, CES_SERIES, "CES", decode=(
-        "substr(series_id, 4, 8) AS ces_industry_code, substr(series_id, 12, 2) AS data_type_code"
-    ))
-    labels = pd.DataFrame(
-        [{"code": code, "naics_code": naics, "industry_name": label, "setting_id": setting}
-         for code, naics, label, setting in ces.SERIES_INDUSTRIES],
-        columns=["code", "naics_code", "industry_name", "setting_id"], dtype=object,
+def observation_tail(value_unit: str, value_description: str) -> tuple[Column, ...]:
+    """year .. retrieved_at: the columns every observation row ends with (``value``'s unit is the source's)."""
+    return (
+        Column("year", "INTEGER", "Calendar year of the observation.", not_null=True),
+        Column("period", "VARCHAR", "BLS period code (M01-M12).", not_null=True),
+        Column("month_start", "DATE", "First day of the observation's month.", not_null=True),
+        Column("value", "DOUBLE", value_description, value_unit),
+        Column("value_flag", "VARCHAR", "'not_available' where BLS wrote '-'; NULL with a value."),
+        Column("is_preliminary", "BOOLEAN", "BLS marks the value preliminary (footnote P).", not_null=True),
+        Column("footnote_codes", "VARCHAR", "BLS footnote codes attached to the value."),
+        Column("snapshot_sha256", "VARCHAR", "SHA-256 of the API answer the value came from.", not_null=True),
+        Column("retrieved_at", "VARCHAR", "When that answer was retrieved (ISO 8601, UTC).", not_null=True),
     )
-    with _registered(con, "_ces_labels", labels):
-        _build_core(con, CES_OBSERVATIONS, CES_CORE, CES_CORE_COLUMNS, extra_select={
-            "naics_code": "lbl.naics_code",
-            "industry_name": "lbl.industry_name",
-            "setting_id": "lbl.setting_id",
-            # value is thousands of employees; round, since 22581.7 * 1000 is not exactly an integer in binary.
-            "employment_persons": "CAST(round(o.value * 1000) AS BIGINT)",
-        }, join="LEFT JOIN _ces_labels AS lbl ON lbl.code = o.ces_industry_code")
-
-    industry_snaps = [s for s in snaps if (s.part or s.filename) == "ce.industry"]
-    if industry_snaps:
-        _load_ce_industry(con, store, _latest(industry_snaps), ces.LOOKUPS["ce.industry"])
-    return _counts(con, [CES_OBSERVATIONS, CES_CORE, CES_INDUSTRIES, CES_WITHOUT_DATA])
 
 
-def load_jolts_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore,
-                       snaps: list[SnapshotMeta]) -> dict[str, int]:
-    """Create stg_jolts__observations, core_jolts__monthly_rates_and_levels and stg_jolts__series_without_data;
-    return the row counts of the first two."""
-    from pipeline.sources import jolts
+CORE_TAIL = (
+    Column("vintages", "INTEGER", "How many pinned answers carry this month.", not_null=True),
+    Column("revised", "BOOLEAN", "The value differs between those answers.", not_null=True),
+)
 
-    _create(con, JOLTS_OBSERVATIONS, JOLTS_OBS_COLUMNS)
-    _create(con, JOLTS_CORE, JOLTS_CORE_COLUMNS)
-    _create(con, JOLTS_WITHOUT_DATA, WITHOUT_DATA_COLUMNS)
+WITHOUT_DATA_COLUMNS = (
+    Column("series_id", "VARCHAR", "The requested series ID.", not_null=True),
+    Column("series_title", "VARCHAR", "What the series is, in words.", not_null=True),
+    Column("requested_first_year", "INTEGER", "First year the query asked for."),
+    Column("requested_last_year", "INTEGER", "Last year the query asked for."),
+    Column("bls_message", "VARCHAR", "BLS's message about the series, if any."),
+    Column("part", "VARCHAR", "The API part (query batch) in sources.lock.", not_null=True),
+    Column("snapshot_sha256", "VARCHAR", "SHA-256 of the API answer.", not_null=True),
+    Column("retrieved_at", "VARCHAR", "When that answer was retrieved (ISO 8601, UTC).", not_null=True),
+)
 
-    elements = _case("substr(series_id, 19, 2)", jolts.DATA_ELEMENTS)
-    api = [s for s in snaps if s.part.startswith(API_PREFIX)]
-    _load_series_without_data(con, store, api, JOLTS_WITHOUT_DATA, JOLTS_SERIES, "JOLTS", jolts.describe_series)
-    _load_observations(con, store, api, JOLTS_OBSERVATIONS, JOLTS_OBS_COLUMNS, JOLTS_SERIES, "JOLTS", decode=(
-        "substr(series_id, 4, 6) AS industry_code, substr(series_id, 19, 2) AS data_element_code, "
-        "substr(series_id, 21, 1) AS rate_level_code, "
-        f"{elements} AS data_element, "
-        "CASE substr(series_id, 21, 1) WHEN 'L' THEN 'level' WHEN 'R' THEN 'rate' END AS rate_or_level"
-    ))
-    _build_core(con, JOLTS_OBSERVATIONS, JOLTS_CORE, JOLTS_CORE_COLUMNS, extra_select={
-        "industry_name": _case("o.industry_code", jolts.INDUSTRIES),
-        "unit": "CASE o.rate_level_code WHEN 'L' THEN 'thousands' WHEN 'R' THEN 'percent' END",
-    })
-    return _counts(con, [JOLTS_OBSERVATIONS, JOLTS_CORE, JOLTS_WITHOUT_DATA])
+
+def create_empty(con, specs: tuple[TableSpec, ...]) -> None:
+    """CREATE OR REPLACE each table with its declared columns, empty."""
+    for spec in specs:
+        cols = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in spec.ddl)
+        con.execute(f"CREATE OR REPLACE TABLE {spec.name} (\n    {cols}\n)")
+
+
+def api_snapshots(snaps: list[SnapshotMeta]) -> list[SnapshotMeta]:
+    return [s for s in snaps if s.part.startswith(API_PREFIX)]
 
 
 def monthly_gaps(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
@@ -185,7 +113,7 @@ def monthly_gaps(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
 
     A month whose value is NULL ('-' from BLS) is present, not missing: only absent rows count as gaps.
     """
-    _check_identifier(table)
+    check_identifier(table)
     return con.execute(
         f"""
         WITH bounds AS (
@@ -212,8 +140,11 @@ def monthly_gaps(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
 # ---------------------------------------------------------------- observations
 
 
-def _load_observations(con, store: SnapshotStore, snaps: list[SnapshotMeta], table: str,
-                       columns: list[tuple[str, str]], shape: re.Pattern, source: str, decode: str) -> None:
+def load_observations(con, store: SnapshotStore, snaps: list[SnapshotMeta], spec: TableSpec, shape: re.Pattern,
+                      source: str, decode: str) -> None:
+    """Insert every monthly observation of the API answers into ``spec``'s table; ``decode`` selects the
+    source's columns decoded from the series ID."""
+    table, columns = spec.name, spec.ddl
     rows = []
     seen: set[str] = set()
     for snap in snaps:
@@ -228,7 +159,7 @@ def _load_observations(con, store: SnapshotStore, snaps: list[SnapshotMeta], tab
         for p in points:
             if not shape.match(p["series_id"]):
                 raise SourceFileError(snap.filename, f"holds series {p['series_id']!r}, which is not a {source} "
-                                                     "series ID (FORMATS.md section 3).")
+                                                     "series ID (docs/source-formats.md, CES lookup files and BLS API answers).")
             if not _MONTHLY.match(p["period"]):
                 continue  # M13 annual averages (and any other non-monthly period) are dropped: see the docstring
             rows.append({
@@ -245,7 +176,7 @@ def _load_observations(con, store: SnapshotStore, snaps: list[SnapshotMeta], tab
         return
     frame = pd.DataFrame(rows, dtype=object)
     cols = ", ".join(name for name, _ in columns)
-    with _registered(con, "_monthly_points", frame):
+    with registered(con, "_monthly_points", frame):
         con.execute(
             f"""
             INSERT INTO {table} ({cols})
@@ -268,8 +199,10 @@ def _load_observations(con, store: SnapshotStore, snaps: list[SnapshotMeta], tab
         )
 
 
-def _load_series_without_data(con, store: SnapshotStore, snaps: list[SnapshotMeta], table: str, shape: re.Pattern,
-                              source: str, describe) -> None:
+def load_series_without_data(con, store: SnapshotStore, snaps: list[SnapshotMeta], spec: TableSpec,
+                             shape: re.Pattern, source: str, describe: Callable[[str], str]) -> None:
+    """Insert a row into ``spec``'s table for each requested series an answer carried no data for."""
+    table = spec.name
     rows = []
     seen: set[str] = set()
     for snap in snaps:
@@ -285,22 +218,22 @@ def _load_series_without_data(con, store: SnapshotStore, snaps: list[SnapshotMet
         for series_id, message in empty.items():
             if not shape.match(series_id):
                 raise SourceFileError(snap.filename, f"names series {series_id!r} as having no data, which is not a "
-                                                     f"{source} series ID (FORMATS.md section 3).")
+                                                     f"{source} series ID (docs/source-formats.md, CES lookup files and BLS API answers).")
             rows.append({"series_id": series_id, "series_title": describe(series_id),
                          "requested_first_year": first_year, "requested_last_year": last_year,
                          "bls_message": message or None, "part": snap.part, "snapshot_sha256": snap.sha256,
                          "retrieved_at": snap.retrieved_at})
     if not rows:
         return
-    names = [name for name, _ in WITHOUT_DATA_COLUMNS]
-    with _registered(con, "_series_without_data", pd.DataFrame(rows, columns=names, dtype=object)):
+    names = spec.column_names
+    with registered(con, "_series_without_data", pd.DataFrame(rows, columns=names, dtype=object)):
         con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM _series_without_data "
                     "ORDER BY series_id, retrieved_at, snapshot_sha256")
 
 
-def _build_core(con, obs_table: str, core_table: str, core_columns: list[tuple[str, str]],
-                extra_select: dict[str, str], join: str = "") -> None:
+def build_core(con, observations: TableSpec, core: TableSpec, extra_select: dict[str, str], join: str = "") -> None:
     """Latest vintage per (series, month), from the observations table; ``extra_select`` adds derived columns."""
+    obs_table, core_table, core_columns = observations.name, core.name, core.ddl
     snaps = con.execute(f"SELECT DISTINCT snapshot_sha256, retrieved_at FROM {obs_table}").fetchall()
     if not snaps:
         return
@@ -313,7 +246,7 @@ def _build_core(con, obs_table: str, core_table: str, core_columns: list[tuple[s
         else ("v.vintages" if n == "vintages" else "v.revised" if n == "revised" else f"o.{n}")
         for n in names
     )
-    with _registered(con, "_monthly_vintage_order", order):
+    with registered(con, "_monthly_vintage_order", order):
         con.execute(
             f"""
             INSERT INTO {core_table} ({", ".join(names)})
@@ -338,62 +271,23 @@ def _build_core(con, obs_table: str, core_table: str, core_columns: list[tuple[s
         )
 
 
-# ---------------------------------------------------------------- ce.industry
-
-
-def _load_ce_industry(con, store: SnapshotStore, snap: SnapshotMeta, header: list[str]) -> None:
-    text = store.verify(snap.sha256).read_bytes().decode("utf-8", errors="replace")
-    rows = [row for row in csv.reader(io.StringIO(text), delimiter="\t") if any(f.strip() for f in row)]
-    found = [f.strip().lower() for f in rows[0]] if rows else []
-    # Some LABSTAT files end the header (and rows) with a tab, i.e. one empty extra field.
-    if found and found[-1] == "":
-        found = found[:-1]
-    if found != header:
-        raise SourceFileError(snap.filename, f"has header {found!r}; expected {header!r}.",
-                              "Is it the BLS mapping file, or an error page saved in its place?")
-    wanted = [c for c, _ in CES_INDUSTRY_COLUMNS]
-    out = []
-    for lineno, row in enumerate(rows[1:], start=2):
-        if len(row) not in (len(header), len(header) + 1):
-            raise SourceFileError(snap.filename, f"data line {lineno} has {len(row)} fields, expected {len(header)}.")
-        fields = dict(zip(header, (f.strip() for f in row)))
-        out.append({c: fields[c] or None for c in wanted})
-    if not out:
-        return
-    frame = pd.DataFrame(out, columns=wanted, dtype=object)
-    with _registered(con, "_ce_industry", frame):
-        con.execute(
-            f"""
-            INSERT INTO {CES_INDUSTRIES}
-            SELECT industry_code, naics_code, publishing_status, industry_name,
-                   TRY_CAST(display_level AS INTEGER)
-            FROM _ce_industry
-            """
-        )
-
-
 # ---------------------------------------------------------------- helpers
 
 
-def _create(con, table: str, columns: list[tuple[str, str]]) -> None:
-    cols = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in columns)
-    con.execute(f"CREATE OR REPLACE TABLE {table} (\n    {cols}\n)")
-
-
-def _counts(con, tables: list[str]) -> dict[str, int]:
+def counts(con, tables: list[str]) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
 
 
-def _case(expr: str, mapping: dict[str, str]) -> str:
-    whens = " ".join(f"WHEN {_sql_str(k)} THEN {_sql_str(v)}" for k, v in mapping.items())
+def case_sql(expr: str, mapping: dict[str, str]) -> str:
+    whens = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in mapping.items())
     return f"CASE {expr} {whens} END"
 
 
-def _sql_str(text: str) -> str:
+def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _check_identifier(name: str) -> None:
+def check_identifier(name: str) -> None:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", name):
         raise ValueError(f"{name!r} is not a plain table name")
 
@@ -407,12 +301,12 @@ def _instant(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _latest(snaps: list[SnapshotMeta]) -> SnapshotMeta:
+def latest(snaps: list[SnapshotMeta]) -> SnapshotMeta:
     return max(snaps, key=lambda s: (_instant(s.retrieved_at), s.retrieved_at, s.sha256))
 
 
-class _registered:
-    """``with _registered(con, name, frame):`` registers a pandas frame and always unregisters it."""
+class registered:
+    """``with registered(con, name, frame):`` registers a pandas frame and always unregisters it."""
 
     def __init__(self, con, name: str, frame: pd.DataFrame):
         self.con, self.name, self.frame = con, name, frame
@@ -425,5 +319,3 @@ class _registered:
         self.con.unregister(self.name)
         return False
 
-
-__all__ = ["load_ces_staging", "load_jolts_staging", "monthly_gaps"]

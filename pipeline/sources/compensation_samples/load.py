@@ -1,7 +1,7 @@
 """Staging for the compensation samples: ``stg_comp__samples``.
 
 ``load_staging(con, store, snaps)`` runs inside a transaction the caller has opened (no BEGIN/COMMIT here). It
-reads each pinned CSV snapshot with ``compensation_samples.read_samples`` (so the same checks as at refresh time
+reads each pinned CSV snapshot with ``samples.read_samples`` (so the same checks as at refresh time
 apply) and writes one row per sample: every CSV column, typed (``observed_on`` DATE, amounts and hours DOUBLE),
 plus
 
@@ -32,58 +32,27 @@ import duckdb
 import pandas as pd
 
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
+from pipeline.sources.compensation_samples.samples import annualise, read_samples
+from pipeline.sources.compensation_samples.tables import SAMPLES
 from pipeline.sources.typed_table import create_typed_table
 
-TABLE = "stg_comp__samples"
+TABLE = SAMPLES.name
 MIN_SAMPLES_FOR_IQR = 8
 IQR_FENCE = 3.0
 
-# The source module imports this one on its last line, so it is imported lazily (at call time) below.
-_CSV_TYPES = {
-    "sample_id": "VARCHAR NOT NULL",
-    "soc_code": "VARCHAR NOT NULL",
-    "job_title": "VARCHAR NOT NULL",
-    "employer": "VARCHAR",
-    "origin_type": "VARCHAR NOT NULL",
-    "origin_reference": "VARCHAR NOT NULL",
-    "observed_on": "DATE NOT NULL",
-    "setting": "VARCHAR NOT NULL",
-    "employment_type": "VARCHAR NOT NULL",
-    "state": "VARCHAR NOT NULL",
-    "pay_basis": "VARCHAR NOT NULL",
-    "amount_usd": "DOUBLE NOT NULL",
-    "amount_max_usd": "DOUBLE",
-    "hours_per_week": "DOUBLE",
-    "experience_years": "DOUBLE",
-    "notes": "VARCHAR",
-}
-_DERIVED_TYPES = {
-    "annual_usd": "DOUBLE",
-    "annual_max_usd": "DOUBLE",
-    "is_outlier": "BOOLEAN NOT NULL",
-    "outlier_reason": "VARCHAR",
-    "snapshot_sha256": "VARCHAR NOT NULL",
-    "line_number": "INTEGER NOT NULL",
-}
-
 
 def columns() -> list[tuple[str, str]]:
-    from pipeline.sources import compensation_samples as cs
-
-    if tuple(_CSV_TYPES) != cs.COLUMNS:
-        raise RuntimeError("stg_comp__samples column types are out of step with compensation_samples.COLUMNS")
-    return list(_CSV_TYPES.items()) + list(_DERIVED_TYPES.items())
+    """(name, 'TYPE [NOT NULL]') of stg_comp__samples, as tables.py declares them."""
+    return SAMPLES.ddl
 
 
 def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict[str, int]:
     """Create stg_comp__samples from the pinned CSV snapshot(s); return {table: row count}."""
-    from pipeline.sources import compensation_samples as cs
-
     cols = columns()
     rows: list[dict] = []
     for snap in snaps:
         path = store.verify(snap.sha256)
-        samples = cs.read_samples(path, filename=snap.filename)
+        samples = read_samples(path, filename=snap.filename)
         lines = record_lines(path)
         if len(lines) != len(samples):  # cannot happen when read_samples accepted the file; guard anyway
             raise RuntimeError(f"{snap.filename}: {len(samples)} samples but {len(lines)} records")
@@ -92,8 +61,8 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
             high = sample["amount_max_usd"]
             rows.append({
                 **sample,
-                "annual_usd": cs.annualise(sample["pay_basis"], sample["amount_usd"], hours),
-                "annual_max_usd": None if high is None else cs.annualise(sample["pay_basis"], high, hours),
+                "annual_usd": annualise(sample["pay_basis"], sample["amount_usd"], hours),
+                "annual_max_usd": None if high is None else annualise(sample["pay_basis"], high, hours),
                 "snapshot_sha256": snap.sha256,
                 "line_number": line,
             })

@@ -7,15 +7,20 @@ market, with total nonfarm as the baseline, and the book labels it a sector prox
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from pipeline.snapshot_store import SnapshotMeta
 from pipeline.sources import bls_api
 from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.jolts.load import load_staging  # noqa: F401  (its loader)
+from pipeline.sources.jolts.series import DATA_ELEMENTS, INDUSTRIES, RATE_LEVELS, describe_series, series_id, series_ids  # noqa: F401
+from pipeline.sources.jolts.tables import TABLES  # noqa: F401  (its staging tables)
 
 SOURCE_ID = "jolts"
 TITLE = "Job Openings and Labor Turnover Survey (JOLTS): openings and churn, sector proxy"
+ORDER = 50  # a refresh takes the sources in this order
+ASSET_NAME = "raw_jolts__openings_and_churn"
+STAGING_STEP = "stg_jolts"
 LICENSE = "Public domain (U.S. Government work, BLS)"
 CITATION = (
     "U.S. Bureau of Labor Statistics, Job Openings and Labor Turnover Survey (JOLTS), https://www.bls.gov/jlt/. "
@@ -25,34 +30,6 @@ CITATION = (
 # JOLTS revises recent months and re-benchmarks yearly: keep each vintage.
 # API answers are kept as vintages, so revised values stay under both snapshots; lookup files are replaced.
 KEEPS_VINTAGES = "api:"
-
-INDUSTRIES = {"620000": "Health care and social assistance", "000000": "Total nonfarm"}
-DATA_ELEMENTS = {"JO": "Job openings", "HI": "Hires", "QU": "Quits", "LD": "Layoffs and discharges",
-                 "TS": "Total separations"}
-RATE_LEVELS = {"L": "Level, thousands", "R": "Rate, percent"}
-STATE, AREA, SIZE_CLASS = "00", "00000", "00"  # total US, all areas, all establishment sizes
-
-
-def series_id(seasonal: str, industry: str, element: str, rate_level: str) -> str:
-    """JT + S/U + industry (6) + state (2) + area (5) + size class (2) + data element (2) + rate/level (1)."""
-    return f"JT{seasonal}{industry}{STATE}{AREA}{SIZE_CLASS}{element}{rate_level}"
-
-
-def series_ids() -> list[str]:
-    return [series_id(sa, ind, el, rl) for ind in INDUSTRIES for sa in ("S", "U") for el in DATA_ELEMENTS
-            for rl in RATE_LEVELS]
-
-
-def describe_series(series_id: str) -> str:
-    """What a JOLTS series ID stands for, in words: '<element> rate (percent) in <industry>, <adjustment>'."""
-    m = re.fullmatch(rf"JT([SU])([0-9A-Z]{{6}}){STATE}{AREA}{SIZE_CLASS}([A-Z]{{2}})([LR])", series_id)
-    if not m:
-        return "not a JOLTS series ID this book requests"
-    adjusted, industry, element, rate_level = m.groups()
-    name = INDUSTRIES[industry].lower() if industry in INDUSTRIES else f"JOLTS industry {industry}"
-    measure = DATA_ELEMENTS[element].lower() if element in DATA_ELEMENTS else f"data element {element}"
-    unit = "level (thousands)" if rate_level == "L" else "rate (percent)"
-    return f"{measure} {unit} in {name}, {'seasonally adjusted' if adjusted == 'S' else 'not seasonally adjusted'}"
 
 
 def fetch(ctx: FetchContext) -> FetchResult:
@@ -75,5 +52,3 @@ def missing_data(parts: list[str]) -> str | None:
     if not any(part.startswith("api:") for part in parts):
         return "no BLS API answer is pinned, so the monthly series are not in this build"
     return None
-
-from pipeline.sources.monthly_series_load import load_jolts_staging as load_staging  # noqa: E402

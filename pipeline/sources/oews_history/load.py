@@ -1,10 +1,10 @@
 """Load the OEWS May workbooks (one snapshot per year and scope) into two harmonised staging tables.
 
 stg_oews__history_cells: one row per workbook row, every year and scope together, with the measure columns of the
-current release's stg_oews__cells (oews_current.MEASURES) and a ``<measure>_flag`` beside each one that says why a
+current release's stg_oews__cells (oews_format.MEASURES) and a ``<measure>_flag`` beside each one that says why a
 value is missing. stg_oews__history_files: one row per workbook loaded.
 
-Workbook facts relied on (FORMATS.md section 1): columns are found by name, case-insensitively, because the
+Workbook facts relied on (docs/source-formats.md, OEWS national workbooks): columns are found by name, case-insensitively, because the
 column set changes by year (May 2020 has no PCT_RPT); wage cells may hold the symbols ``*``, ``**``, ``#`` or
 ``~`` instead of a number; the top-code threshold behind ``#`` is written in each workbook's own
 ``Field Descriptions`` notes and changed in May 2022; occupations published only at the broad level are listed twice.
@@ -20,7 +20,8 @@ import pandas as pd
 
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
 from pipeline.sources.errors import SourceFileError
-from pipeline.sources.oews_current import MEASURES
+from pipeline.sources.oews_format import MEASURES
+from pipeline.sources.oews_history.workbook import SCOPES, sheet_header_and_rows
 from pipeline.sources.xlsx import open_workbook
 
 CELLS_TABLE = "stg_oews__history_cells"
@@ -64,16 +65,15 @@ _TOP_CODE_NOTE = re.compile(
 
 def load_staging(con, store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict[str, int]:
     """Create stg_oews__history_cells and stg_oews__history_files (empty when ``snaps`` is); return row counts."""
-    from pipeline.sources import oews_history  # imported here: oews_history imports this module
-
     rows: dict[str, list] = {name: [] for name in _row_columns()}
     files: list[dict] = []
     for snap in snaps:
-        info = _read_workbook(oews_history, store, snap, rows)
+        info = _read_workbook(store, snap, rows)
         same = [f for f in files if (f["reference_year"], f["scope"]) == (info["reference_year"], info["scope"])]
         if same:
-            raise SourceFileError(snap.filename, f"holds May {info['reference_year']} {info['scope']}, as "
-                                                 f"{same[0]['source_file']} does; load one snapshot per year and scope.")
+            raise SourceFileError(snap.filename,
+                                  f"holds May {info['reference_year']} {info['scope']}, as {same[0]['source_file']} "
+                                  "does; load one snapshot per year and scope.")
         files.append(info)
 
     frame = pd.DataFrame({name: pd.Series(values, dtype=_DTYPES.get(name, "object"))
@@ -94,15 +94,15 @@ def load_staging(con, store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict[s
 # ---------------------------------------------------------------- one workbook
 
 
-def _read_workbook(history, store: SnapshotStore, snap: SnapshotMeta, out: dict[str, list]) -> dict:
+def _read_workbook(store: SnapshotStore, snap: SnapshotMeta, out: dict[str, list]) -> dict:
     """Append the workbook's rows to ``out`` (column -> values); return its stg_oews__history_files row."""
     name = snap.filename
     wb = open_workbook(store.verify(snap.sha256), name)
     try:
         sheet = wb.worksheets[0].title
-        header, rows = history.sheet_header_and_rows(wb, name)
+        header, rows = sheet_header_and_rows(wb, name)
         hourly_cap, annual_cap = top_code_thresholds(wb, name)
-        year, scope = _reference_year(snap, sheet), _scope(history, snap, sheet)
+        year, scope = _reference_year(snap, sheet), _scope(snap, sheet)
         col = {c: header.index(c) for c in (*TEXT_COLUMNS, *MEASURE_COLUMNS, "ANNUAL", "HOURLY") if c in header}
         n = 0
         for line, row in enumerate(rows, start=2):
@@ -157,7 +157,7 @@ def top_code_thresholds(wb, filename: str) -> tuple[float, float]:
         filename, f"has no top-code note ('#  = indicates a wage equal to or greater than $… per hour or $… per "
                   f"year') in {where}.",
         "Without it a '#' wage has no known lower bound; find the threshold in the workbook and adapt "
-        "pipeline/sources/oews_history_load.py.",
+        "pipeline/sources/oews_history/load.py.",
     )
 
 
@@ -176,15 +176,15 @@ def _reference_year(snap: SnapshotMeta, sheet: str) -> int:
     return int(year)
 
 
-def _scope(history, snap: SnapshotMeta, sheet: str) -> str:
+def _scope(snap: SnapshotMeta, sheet: str) -> str:
     scope = snap.extra.get("scope")
     if scope is None:
         match = re.fullmatch(r"oesm\d{2}([a-z0-9]+)", snap.part or "")
         prefix = sheet.split("_M")[0].lower()
         scope = match.group(1) if match else {"national": "nat", "state": "st", "msa": "ma"}.get(prefix)
-    if scope not in history.SCOPES:
+    if scope not in SCOPES:
         raise SourceFileError(snap.filename, f"has scope {scope!r} (part {snap.part!r}); expected one of "
-                                             f"{sorted(history.SCOPES)}.")
+                                             f"{sorted(SCOPES)}.")
     return scope
 
 
@@ -222,7 +222,7 @@ def _measure(raw, filename: str, line: int, column: str) -> tuple[float | None, 
         raise SourceFileError(filename, f"row {line}, column {column} holds {text!r}, neither a number nor one of "
                                         f"the symbols {' '.join(SYMBOLS)}.",
                               "BLS may have added a symbol; add it to SYMBOLS in "
-                              "pipeline/sources/oews_history_load.py.") from None
+                              "pipeline/sources/oews_history/load.py.") from None
 
 
 # ---------------------------------------------------------------- SQL

@@ -4,7 +4,7 @@
 writes one row per pinned page: ``part``, ``url``, ``title``, ``published_date`` (DATE, NULL when the page states
 none), ``retrieved_at``, ``text_excerpt``, ``snapshot_sha256`` and ``size_bytes``.
 
-Title, date and excerpt are re-extracted from the stored bytes with ``ftc.extract_document`` (the sidecar's
+Title, date and excerpt are re-extracted from the stored bytes with ``document.extract_document`` (the sidecar's
 ``extra`` is not trusted: it is only a convenience written at refresh time). They are **plain text**, never HTML:
 script/style content is dropped and tag-like text removed. Whoever renders them must still escape them.
 With no snapshot the table is still created, empty, with the same columns.
@@ -15,31 +15,21 @@ from __future__ import annotations
 import duckdb
 
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
+from pipeline.sources.ftc.document import extract_document, validate
+from pipeline.sources.ftc.tables import DOCUMENTS
 from pipeline.sources.typed_table import create_typed_table
 
-TABLE = "stg_ftc__documents"
-COLUMNS: list[tuple[str, str]] = [
-    ("part", "VARCHAR NOT NULL"),
-    ("url", "VARCHAR NOT NULL"),
-    ("title", "VARCHAR NOT NULL"),
-    ("published_date", "DATE"),
-    ("retrieved_at", "VARCHAR NOT NULL"),
-    ("text_excerpt", "VARCHAR NOT NULL"),
-    ("snapshot_sha256", "VARCHAR NOT NULL"),
-    ("size_bytes", "BIGINT NOT NULL"),
-]
+TABLE = DOCUMENTS.name
+COLUMNS = DOCUMENTS.ddl
 
 
 def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict[str, int]:
     """Create stg_ftc__documents from the pinned page snapshots; return {table: row count}."""
-    # ftc imports this module on its last line, so it is imported here, at call time.
-    from pipeline.sources import ftc
-
     rows = []
     for snap in snaps:
         path = store.verify(snap.sha256)
-        ftc.validate(path, snap)  # refuses a body that is not an HTML page with a title
-        doc = ftc.extract_document(path)
+        validate(path, snap)  # refuses a body that is not an HTML page with a title
+        doc = extract_document(path)
         rows.append({
             "part": snap.part or snap.filename,
             "url": snap.url,

@@ -1,25 +1,29 @@
 """CES (Current Employment Statistics): monthly all-employee counts for the occupation's industries.
 
 Parts: the lookup files ``ce.industry`` and ``ce.datatype`` (LABSTAT flat files; the mirror holds them), and the
-API queries ``api:<first-year>-<last-year>:batch-<n>-of-<m>`` (network only). Series IDs are
-``CE`` + S/U + industry code (8) + data type (2) (FORMATS.md section 3); data type 01 is all employees, thousands.
+API queries ``api:<first-year>-<last-year>:batch-<n>-of-<m>`` (network only). The series are in series.py.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from pathlib import Path
 
 from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta
 from pipeline.sources import bls_api
 from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.ces.load import load_staging  # noqa: F401  (its loader)
+from pipeline.sources.ces.series import DATA_TYPE_ALL_EMPLOYEES, LOOKUPS, SERIES_INDUSTRIES, describe_series, series_ids  # noqa: F401
+from pipeline.sources.ces.tables import TABLES  # noqa: F401  (its staging tables)
 from pipeline.sources.errors import SourceFileError
 
 SOURCE_ID = "ces"
 TITLE = "Current Employment Statistics (CES): monthly employment by industry"
+ORDER = 40  # a refresh takes the sources in this order
+ASSET_NAME = "raw_ces__industry_employment"
+STAGING_STEP = "stg_ces"
 LICENSE = "Public domain (U.S. Government work, BLS)"
 CITATION = (
     "U.S. Bureau of Labor Statistics, Current Employment Statistics (CES), https://www.bls.gov/ces/. "
@@ -29,52 +33,6 @@ CITATION = (
 # BLS revises CES estimates for months after first publication (and at each annual benchmark): keep each vintage.
 # API answers are kept as vintages, so revised values stay under both snapshots; lookup files are replaced.
 KEEPS_VINTAGES = "api:"
-
-DATA_TYPE_ALL_EMPLOYEES = "01"  # "ALL EMPLOYEES, THOUSANDS" in ce.datatype
-
-# (CES industry code, NAICS code as ce.industry writes it, label, setting id), each checked in the real ce.industry.
-# Every setting of DESIGN.md is published by CES, so none is missing here. publishing_status in ce.industry
-# differs (A for most, B for 611100, E for 622300) and its codes are not documented in the files we hold,
-# so both S and U are requested for every industry and the empty ones are recorded per answer.
-SERIES_INDUSTRIES: tuple[tuple[str, str, str, str], ...] = (
-    ("65621340", "62134", "Offices of physical, occupational and speech therapists, and audiologists", "outpatient"),
-    ("65622100", "6221", "General medical and surgical hospitals", "acute_hospital"),
-    ("65622300", "6223", "Specialty, except psychiatric and substance abuse, hospitals", "inpatient_rehab"),
-    ("65621600", "6216", "Home health care services", "home_health"),
-    ("65623100", "6231", "Skilled nursing care facilities", "skilled_nursing"),
-    ("60561300", "5613", "Employment services", "staffing_agency"),
-    # Private schools only: public schools are in CES "Local government education" (90931611), which has no NAICS
-    # detail; OEWS 611100 covers both, so this is a partial proxy.
-    ("65611100", "6111", "Private elementary and secondary schools", "school"),
-    ("65620000", "62", "Health care and social assistance", "baseline_health_care"),
-    ("00000000", "-", "Total nonfarm", "baseline_total_nonfarm"),
-)
-
-# Lookup file -> the header BLS writes (FORMATS.md section 3, seen in the real files).
-LOOKUPS: dict[str, list[str]] = {
-    "ce.industry": ["industry_code", "naics_code", "publishing_status", "industry_name", "display_level",
-                    "selectable", "sort_sequence"],
-    "ce.datatype": ["data_type_code", "data_type_text"],
-}
-
-
-def series_ids() -> list[str]:
-    """Seasonally adjusted and not, for every industry: CES… and CEU…"""
-    return [f"CE{sa}{code}{DATA_TYPE_ALL_EMPLOYEES}" for code, *_ in SERIES_INDUSTRIES for sa in ("S", "U")]
-
-
-def describe_series(series_id: str) -> str:
-    """What a CES series ID stands for: 'employment (all employees, thousands) in <industry>, <adjustment>'."""
-    m = re.fullmatch(r"CE([SU])(\d{8})(\d{2})", series_id)
-    if not m:
-        return "not a CES series ID"
-    adjusted, code, data_type = m.groups()
-    known = {c: (naics, label[0].lower() + label[1:]) for c, naics, label, _ in SERIES_INDUSTRIES}
-    naics, label = known.get(code, ("-", f"CES industry {code}"))
-    industry = label + (f" (NAICS {naics})" if naics != "-" else "")
-    measure = ("employment (all employees, thousands)" if data_type == DATA_TYPE_ALL_EMPLOYEES
-               else f"CES data type {data_type}")
-    return f"{measure} in {industry}, {'seasonally adjusted' if adjusted == 'S' else 'not seasonally adjusted'}"
 
 
 def fetch(ctx: FetchContext) -> FetchResult:
@@ -128,5 +86,3 @@ def missing_data(parts: list[str]) -> str | None:
     if not any(part.startswith("api:") for part in parts):
         return "no BLS API answer is pinned, so the monthly series are not in this build"
     return None
-
-from pipeline.sources.monthly_series_load import load_ces_staging as load_staging  # noqa: E402

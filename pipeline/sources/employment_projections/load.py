@@ -1,6 +1,6 @@
 """Staging for BLS Employment Projections: each occupation.xlsx edition -> stg_ep__* tables.
 
-Layouts differ by edition (FORMATS.md §5), so nothing here is found by position:
+Layouts differ by edition (docs/source-formats.md, Employment Projections), so nothing here is found by position:
 - the occupation table is the first row holding a SOC code (NN-NNNN); its column is the code column;
 - the header is the 1-3 rows above it, below the "Table N.N ..." title; merged cells are spread over the
   columns they cover and each column's labels are joined top-down ("Employment Number 2016");
@@ -20,35 +20,22 @@ from pathlib import Path
 import duckdb
 
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
+from pipeline.sources.employment_projections.tables import EDITIONS, PROJECTIONS
 from pipeline.sources.errors import SourceFileError
 from pipeline.sources.typed_table import create_typed_table
 from pipeline.sources.xlsx import open_workbook
 
-
-PROJECTIONS_TABLE = "stg_ep__occupation_projections"
-EDITIONS_TABLE = "stg_ep__editions"
-PROJECTION_COLUMNS = {
-    "edition": "VARCHAR", "base_year": "INTEGER", "projection_year": "INTEGER", "soc_code": "VARCHAR",
-    "occupation_title": "VARCHAR", "occupation_type": "VARCHAR",
-    "employment_base_persons": "BIGINT", "employment_projected_persons": "BIGINT",
-    "employment_change_persons": "BIGINT", "employment_change_pct": "DOUBLE", "self_employed_pct": "DOUBLE",
-    "openings_annual_avg_persons": "BIGINT", "median_annual_wage_usd": "DOUBLE",
-    "median_annual_wage_flag": "VARCHAR", "median_annual_wage_lower_bound_usd": "DOUBLE",
-    "median_wage_year": "INTEGER", "entry_education": "VARCHAR", "work_experience": "VARCHAR",
-    "on_the_job_training": "VARCHAR", "source_sheet": "VARCHAR", "source_file": "VARCHAR",
-    "snapshot_sha256": "VARCHAR",
-}
-EDITION_COLUMNS = {
-    "edition": "VARCHAR", "base_year": "INTEGER", "projection_year": "INTEGER", "source_file": "VARCHAR",
-    "snapshot_sha256": "VARCHAR", "occupations_loaded": "BIGINT", "sheet_used": "VARCHAR",
-    "retrieved_at": "VARCHAR",
-}
+PROJECTIONS_TABLE = PROJECTIONS.name
+EDITIONS_TABLE = EDITIONS.name
+# Declared once, in tables.py: name -> DuckDB type.
+PROJECTION_COLUMNS = PROJECTIONS.types
+EDITION_COLUMNS = EDITIONS.types
 
 SOC = re.compile(r"^\d{2}-\d{4}$")
 YEAR = re.compile(r"(?<!\d)(20\d\d)(?![\d-])")  # a single year: "2024", not the "2024" of "2024-34"
 MISSING = {"", "—", "–", "-", "n/a", "na"}  # BLS prints "—" for "data unavailable"
 TOP_CODED = re.compile(r"^(?:>=|≥|>)\s*\$?\s*([\d,]+(?:\.\d+)?)$")  # ">=$239,200" (2024-34), ">=$208,000" (2016-26)
-HINT = "BLS may have renamed or moved it; update _FIELDS in pipeline/sources/employment_projections_load.py."
+HINT = "BLS may have renamed or moved it; update _FIELDS in pipeline/sources/employment_projections/load.py."
 
 
 def _employment_level(h: str) -> bool:
@@ -308,8 +295,8 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
     projections = [r for _, (_, rows) in sorted(editions.items()) for r in rows]
     metas = [meta for _, (meta, _) in sorted(editions.items())]
     return {
-        PROJECTIONS_TABLE: create_typed_table(con, PROJECTIONS_TABLE, list(PROJECTION_COLUMNS.items()), projections),
-        EDITIONS_TABLE: create_typed_table(con, EDITIONS_TABLE, list(EDITION_COLUMNS.items()), metas),
+        PROJECTIONS_TABLE: create_typed_table(con, PROJECTIONS_TABLE, PROJECTIONS.ddl, projections),
+        EDITIONS_TABLE: create_typed_table(con, EDITIONS_TABLE, EDITIONS.ddl, metas),
     }
 
 
