@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from pipeline.lineage import tables_read
 from pipeline.report.format import count, pct, usd, usd_hourly
 from pipeline.report.present import source_line
 
@@ -25,8 +26,8 @@ FROM mart_oews__national_wages n
 LEFT JOIN mart_ep__occupation_outlook e ON e.soc_code = n.soc_code AND e.is_latest_edition
 WHERE list_contains(?, n.soc_code)
 """
-# The staging tables the compared marts are built from: the source line names their snapshots.
-TABLES = ["stg_oews__cells", "stg_ep__occupation_projections"]
+# The tables the comparison reads, as DuckDB parses it; the source line follows them to their snapshots.
+TABLES = sorted(tables_read(COMPARISON_SQL))
 
 
 def comparison(con, socs: list[str]) -> pd.DataFrame:

@@ -20,7 +20,8 @@ import pytest
 
 from pipeline.assets.notebooks import execute_notebook
 from pipeline.report import market_pages as mp
-from pipeline.sources.monthly_series_load import CES_CORE_COLUMNS, JOLTS_CORE_COLUMNS
+from pipeline.sources.ces.load import CORE_COLUMNS as CES_CORE_COLUMNS
+from pipeline.sources.jolts.load import CORE_COLUMNS as JOLTS_CORE_COLUMNS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = PROJECT_ROOT / "book" / "notebooks"
@@ -232,7 +233,9 @@ def _synthetic_monthly_warehouse(path: Path) -> None:
                 "rows_loaded BIGINT, built_at VARCHAR)")
     con.execute(f"INSERT INTO meta_table_lineage VALUES "
                 f"('stg_jolts__observations', 'jolts', '{SYNTHETIC_SHA}', 432, 'test'), "
-                f"('stg_ces__observations', 'ces', '{'6' * 64}', 13, 'test')")
+                f"('stg_ces__observations', 'ces', '{'6' * 64}', 13, 'test'), "
+                f"('core_jolts__monthly_rates_and_levels', 'jolts', '{SYNTHETIC_SHA}', 432, 'test'), "
+                f"('core_ces__monthly_employment', 'ces', '{'6' * 64}', 13, 'test')")
 
     months = pd.date_range("2023-01-01", "2025-12-01", freq="MS")
     seasonal = {1: 0.2, 2: 0.4, 3: 0.9, 4: 0.5, 5: 0.3, 6: 0.1, 7: -0.1, 8: 0.0, 9: -0.2, 10: -0.3, 11: -0.6, 12: -1.2}

@@ -1,29 +1,23 @@
-"""Mart assets: one per SQL file in warehouse/sql/marts; each file names its description and dependencies."""
+"""Mart assets: one per SQL file in warehouse/sql/marts. A file names its description in a header; its inputs are
+the tables its SQL reads, as DuckDB parses them (pipeline.lineage), so they cannot disagree with the query."""
 
 
-import re
 from pathlib import Path
 
 import dagster as dg
 
 from pipeline.incremental import StepState, fingerprint
+from pipeline.lineage import mart_inputs, sql_description
 from pipeline.resources import WarehouseResource
+from pipeline.settings import SQL_DIR
 from pipeline.transaction import transaction
-from pipeline.settings import paths
 
-HEADER = re.compile(r"^--\s*(description|depends):\s*(.+)$", re.MULTILINE)
-
-
-def parse_sql_header(sql: str) -> tuple[str, list[str]]:
-    fields = dict(HEADER.findall(sql))
-    deps = [d.strip() for d in fields.get("depends", "").split(",") if d.strip()]
-    return fields.get("description", ""), deps
 
 
 def _mart_asset(sql_path: Path) -> dg.AssetsDefinition:
     name = sql_path.stem
     sql = sql_path.read_text()
-    description, deps = parse_sql_header(sql)
+    description, deps = sql_description(sql), mart_inputs()[name]
 
     @dg.asset(name=name, deps=deps, group_name="marts", kinds={"duckdb"}, description=description)
     def _mart(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -46,4 +40,4 @@ def _mart_asset(sql_path: Path) -> dg.AssetsDefinition:
 
 
 def mart_assets() -> list[dg.AssetsDefinition]:
-    return [_mart_asset(path) for path in sorted((paths().sql_dir / "marts").glob("*.sql"))]
+    return [_mart_asset(path) for path in sorted((SQL_DIR / "marts").glob("*.sql"))]

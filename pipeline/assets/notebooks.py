@@ -20,16 +20,15 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from papermill.parameterize import parameterize_notebook
 
-from pipeline.assets.report import load_parameters
+from pipeline import page_inputs
 from pipeline.book_warehouse import book_warehouse_location, warehouse_identity
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.partitions import occupation_partitions
 from pipeline.report.practical_pages import pages_left_out
 from pipeline.resources import WarehouseResource
-from pipeline.settings import PROJECT_ROOT, paths
+from pipeline.settings import PROJECT_ROOT
 
 NOTEBOOK_DIR = PROJECT_ROOT / "book" / "notebooks"
-HELPER_DIR = PROJECT_ROOT / "pipeline" / "report"
 
 
 def notebook_sources() -> list[Path]:
@@ -60,6 +59,12 @@ _kernels: list[AsyncKernelManager] = []
 # Run before and after each page: the namespace starts empty, and the page's DuckDB connections are closed when
 # it ends (a read-only handle left open would block the next build's writer).
 RESET_NAMESPACE = "get_ipython().reset(new_session=False)\nimport gc as _gc\n_gc.collect()"
+# The report's connection records the tables each page reads (pipeline/report/warehouse.py); the page's last cell
+# leaves that record where pipeline.page_inputs reads it.
+START_RECORDING = "from pipeline.report import warehouse as _warehouse\n_warehouse.start_recording()"
+SAVE_RECORDING = ("import json as _json, pathlib as _pathlib\n_record = _pathlib.Path({path!r})\n"
+                  "_record.parent.mkdir(parents=True, exist_ok=True)\n"
+                  "_record.write_text(_json.dumps(_warehouse.recorded_reads()))")
 
 
 def _warm_kernel() -> AsyncKernelManager:
@@ -81,17 +86,18 @@ def _stop_all_kernels() -> None:
         _stop_kernel(km)
 
 
-def execute_notebook(md_path: Path, out_path: Path, parameters: dict) -> None:
+def execute_notebook(md_path: Path, out_path: Path, parameters: dict, reads_path: Path | None = None) -> None:
     """Execute into a temporary file and move it into place, so a failure never replaces a good page.
 
     Each page starts from an empty namespace (the kernel's variables are reset first); only imported modules
-    carry over from the page before.
+    carry over from the page before. With ``reads_path``, the tables the page read are written there as JSON.
     """
     nb = prepare_notebook(md_path)
     nb.metadata["papermill"] = {}  # where papermill records the parameters it injected
     nb = parameterize_notebook(nb, parameters, kernel_name="python3", language="python")
-    nb.cells.insert(0, nbformat.v4.new_code_cell(RESET_NAMESPACE))
-    nb.cells.append(nbformat.v4.new_code_cell(RESET_NAMESPACE))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(RESET_NAMESPACE + "\n" + START_RECORDING))
+    save = SAVE_RECORDING.format(path=str(reads_path)) + "\n" if reads_path else ""
+    nb.cells.append(nbformat.v4.new_code_cell(save + RESET_NAMESPACE))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # The kernel must be this environment's Python, whatever PATH the caller had.
     env_bin = str(Path(sys.executable).parent)
@@ -129,27 +135,39 @@ def notebook_asset_keys() -> list[str]:
     return [f"notebook__{path.stem}" for path in notebook_sources()]
 
 
-def _page_spec(md_path: Path, marts: list[str]) -> dg.AssetSpec:
+def page_tables(page: str) -> list[str]:
+    """The tables a page reads, as book/page_inputs.json declares them. A page not declared yet (new, never
+    executed) is taken to read every table any page reads, until `python -m pipeline.page_inputs --update`."""
+    declared = page_inputs.declared_tables(page)
+    return page_inputs.every_declared_table() if declared is None else declared
+
+
+def _staging_tables() -> list[str]:
+    from pipeline.assets.staging import staging_tables
+
+    return sorted(staging_tables())
+
+
+def _page_spec(md_path: Path) -> dg.AssetSpec:
     after = [f"notebook__{p.stem}" for p in notebook_sources()
              if md_path.stem in AFTER_ALL_OTHERS and p.stem not in AFTER_ALL_OTHERS]
-    # Every mart is an input: a page may read any of them, and its fingerprint covers them all.
-    return dg.AssetSpec(f"notebook__{md_path.stem}", deps=["report_parameters", "meta_snapshots", "meta_sources",
-                                                          *marts, *after],
+    # Exactly the tables the page reads (its declaration), so the graph answers "which pages use this table?".
+    tables = page_inputs.asset_deps(page_tables(md_path.stem), _staging_tables())
+    return dg.AssetSpec(f"notebook__{md_path.stem}", deps=["report_parameters", *tables, *after],
                         group_name="notebooks", kinds={"jupyter"}, partitions_def=occupation_partitions,
                         description=f"Executed notebook for the book page {md_path.name}.")
 
 
 def notebook_assets() -> list[dg.AssetsDefinition]:
     """The book's pages as one multi-asset, so that one step can execute them two at a time."""
-    marts = sorted(s.stem for s in (paths().sql_dir / "marts").glob("*.sql"))
     pages = notebook_sources()
 
-    @dg.multi_asset(name="notebooks", specs=[_page_spec(md, marts) for md in pages], can_subset=True,
-                    partitions_def=occupation_partitions)
-    def _notebooks(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    @dg.multi_asset(name="notebooks", specs=[_page_spec(md) for md in pages], can_subset=True,
+                    partitions_def=occupation_partitions, ins={"report_parameters": dg.AssetIn()})
+    def _notebooks(context: dg.AssetExecutionContext, warehouse: WarehouseResource, report_parameters: dict):
         selected = {key.path[-1] for key in context.selected_asset_keys}
         chosen = [md for md in pages if f"notebook__{md.stem}" in selected]
-        page = _PageRun(context, warehouse.paths(), context.partition_key, marts)
+        page = _PageRun(context, warehouse.paths(), context.partition_key, report_parameters)
         first = [md for md in chosen if md.stem not in AFTER_ALL_OTHERS]
         with ThreadPoolExecutor(max_workers=KERNELS) as pool:
             results = list(pool.map(page.run, first))
@@ -165,28 +183,40 @@ def notebook_assets() -> list[dg.AssetsDefinition]:
 class _PageRun:
     """Executes one page of one occupation's book unless its inputs are unchanged since it last ran."""
 
-    def __init__(self, context, p, soc: str, marts: list[str]):
+    def __init__(self, context, p, soc: str, params: dict):
         self.log, self.p, self.soc = context.log, p, soc
-        self.params = load_parameters(p.occupation_state_dir(soc))
-        self.upstream = [(StepState(p.state_dir, m).load() or {}).get("fingerprint")
-                         for m in [*marts, "meta_catalog", "previous_edition_warehouse"]]
+        self.params = params  # the report_parameters asset's output for this occupation
+        self.staging_tables = _staging_tables()
         # CSVs behind each table and chart go to the book's static folder, which Sphinx copies into the site.
         self.downloads = p.book_source_dir(soc) / "_static" / "data"
         location = book_warehouse_location(p.duckdb_path)
         self.parameters = {**self.params, "warehouse_path": location, "downloads_dir": str(self.downloads)}
         # Where only the exports are, their manifests stand in for the warehouse steps' fingerprints.
-        self.upstream += [warehouse_identity(location),
-                          warehouse_identity(self.params.get("previous_warehouse_path") or "")]
-        self.helpers = hash_files(list(HELPER_DIR.glob("*.py")))
+        self.exports = {"current": warehouse_identity(location),
+                        "previous": warehouse_identity(self.params.get("previous_warehouse_path") or "")}
+
+    def _upstream(self, page: str) -> list:
+        """The saved fingerprints of only the steps that write the tables this page reads: its declaration, and
+        what it read when it last ran (so a page that starts reading a new table is not left stale)."""
+        state_dir = self.p.occupation_state_dir(self.soc)
+        tables = sorted(set(page_tables(page)) | set(page_inputs.recorded_tables(state_dir, page) or []))
+        steps = page_inputs.state_steps(tables, self.staging_tables)
+        upstream = [[step, (StepState(self.p.state_dir, step).load() or {}).get("fingerprint")] for step in steps]
+        upstream.append(self.exports["current"])
+        if page_inputs.PREVIOUS_EDITION_STEP in steps:
+            upstream.append(self.exports["previous"])
+        return upstream
 
     def run(self, md_path: Path) -> tuple[str, Path]:
-        upstream = list(self.upstream)
+        upstream = self._upstream(md_path.stem)
         if md_path.stem in AFTER_ALL_OTHERS:
             # A page that lists the other pages' CSVs depends on those files, not on the pages' prose: editing
             # one page's text re-executes that page alone.
             upstream.append(hash_files([f for f in self.downloads.rglob("*.csv") if md_path.stem not in f.parts],
                                        root=self.downloads))
-        fp = fingerprint(md_path.read_text(), self.helpers, self.parameters, upstream)
+        # Only the project modules this page imports (pipeline.page_inputs follows its imports with ast).
+        helpers = hash_files(page_inputs.module_files(md_path), root=PROJECT_ROOT)
+        fp = fingerprint(md_path.read_text(), helpers, self.parameters, upstream)
         out_path = self.p.book_source_dir(self.soc) / "notebooks" / f"{md_path.stem}.ipynb"
         step = StepState(self.p.occupation_state_dir(self.soc), f"notebook__{md_path.stem}")
         if md_path.stem in pages_left_out(self.soc):
@@ -198,7 +228,8 @@ class _PageRun:
             self.log.info(f"{md_path.name} is up to date; not re-executed.")
         else:
             started = time.perf_counter()
-            execute_notebook(md_path, out_path, self.parameters)
+            reads = page_inputs.reads_record(self.p.occupation_state_dir(self.soc), md_path.stem)
+            execute_notebook(md_path, out_path, self.parameters, reads_path=reads)
             step.save(fp, output=str(out_path))
             self.log.info(f"{md_path.name} executed in {time.perf_counter() - started:.1f} s.")
         return fp, out_path

@@ -18,6 +18,7 @@ from typing import Callable
 
 import pandas as pd
 
+from pipeline import domain
 from pipeline.report import format as fmt
 from pipeline.report import unpublished as unpub
 from pipeline.report.oews_pages import ep_absent_sentence
@@ -41,15 +42,12 @@ MAX_ANNUAL_FALL_PCT = 5.0
 # JOLTS comparisons average the latest this-many months of the seasonally adjusted rates.
 JOLTS_MONTHS = 12
 
-# The three settings the report contrasts, as OEWS industries. Hospitals combine acute (622100) and
-# rehabilitation/specialty (622300) hospitals; their means are combined weighted by employment.
-SETTING_GROUPS = [
-    ("Outpatient", ["621340"]),
-    ("Inpatient hospitals", ["622100", "622300"]),
-    ("Home health", ["621600"]),
-]
+# The three settings the report contrasts, as OEWS industries (warehouse/seeds/claim_groups.csv, the grouping the
+# settings chapter uses too). Hospitals combine acute (622100) and rehabilitation/specialty (622300) hospitals;
+# their means are combined weighted by employment.
+SETTING_GROUPS = domain.claim_group_industries("pay_differs_by_setting")
 # Outside the national estimate (and outside the 50-states-and-DC comparison): territories.
-TERRITORY_FIPS = ("60", "66", "69", "72", "78")
+TERRITORY_FIPS = domain.territory_fips()
 ALL_OCCUPATIONS_SOC = "00-0000"
 
 
@@ -461,12 +459,12 @@ def run_ledger(con, soc: str) -> pd.DataFrame:
 
 def mart_sql(sql_dir: Path) -> list[dict]:
     """Each mart's name, description, inputs and full SQL text, from warehouse/sql/marts."""
-    from pipeline.assets.marts import parse_sql_header
+    from pipeline.lineage import sql_description, tables_read
 
     out = []
     for path in sorted((Path(sql_dir) / "marts").glob("*.sql")):
         sql = path.read_text()
-        description, deps = parse_sql_header(sql)
+        description, deps = sql_description(sql), sorted(tables_read(sql) - {path.stem})
         out.append({"table": path.stem, "description": description, "depends": deps, "sql": sql,
                     "file": f"warehouse/sql/marts/{path.name}"})
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from pipeline import lineage
 from pipeline.report.format import count, pct, usd
 from pipeline.report.parquet_warehouse import attach_parquet, is_parquet_warehouse
 
@@ -33,19 +34,10 @@ def _qualified(table: str, previous: bool) -> str:
     return f"{PREVIOUS}.{table}" if previous else table
 
 
-# The staging tables each compared table is built from: captions name their snapshots.
-STAGED_FROM = {
-    "mart_oews__national_wages": ["stg_oews__cells"],
-    "mart_oews__state_wages": ["stg_oews__cells"],
-    "mart_ep__occupation_outlook": ["stg_ep__occupation_projections"],
-    "core_oews__national_wage_history": ["stg_oews__history_cells", "stg_oews__cells"],
-    "core_ces__monthly_employment": ["stg_ces__observations"],
-    "core_jolts__monthly_rates_and_levels": ["stg_jolts__observations"],
-}
-
-
 def staged_from(tables) -> list[str]:
-    return sorted({s for t in tables for s in STAGED_FROM[t]})
+    """The staging tables each compared table is built from (marts followed through their SQL): captions name
+    their snapshots."""
+    return lineage.staged_from(tables)
 
 
 def every_staging_table(con) -> list[str]:

@@ -1,4 +1,6 @@
-"""What a page says about the sources behind it: visible notes when a source is absent from this build."""
+"""What a page says about the sources behind it: visible notes when a source is absent from this build, the
+listing of every snapshot (one anchor each), and the lineage entry of every table (one anchor each) that the
+captions link to."""
 
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ def snapshot_listing_html(con: duckdb.DuckDBPyConnection) -> str:
         """
     ).fetchall()
     out, current = [], None
+    anchored: set[str] = set()
     for (title, source_id, part, filename, origin, relation, location, retrieved, sha, size, rows, status,
          obtained_from, note, tables) in snaps:
         if source_id != current:
@@ -63,9 +66,12 @@ def snapshot_listing_html(con: duckdb.DuckDBPyConnection) -> str:
         else:
             where = f"found in the {_e(obtained_from)}"
         loaded = f"<br>loaded into {_e(tables)}" if tables else ""
+        # One anchor per snapshot (a hash listed twice, e.g. absent and present, keeps the first).
+        anchor = snapshot_anchor(sha) if sha and snapshot_anchor(sha) not in anchored else None
+        anchored.add(anchor or "")
         out.append(
-            "<tr>"
-            f"<td><strong>{_e(filename)}</strong> <span class=\"part\">({_e(part)})</span><br>"
+            (f'<tr id="{anchor}">' if anchor else "<tr>")
+            + f"<td><strong>{_e(filename)}</strong> <span class=\"part\">({_e(part)})</span><br>"
             f"<span class=\"url\">{_e(location)}</span><br>{where}{loaded}</td>"
             f"<td>{_e(relation)}<br><span class=\"part\">origin: {_e(origin)}</span></td>"
             f"<td>{_e((retrieved or '').replace('+00:00', ''))}</td>"
@@ -84,3 +90,12 @@ def _e(value) -> str:
 
 def _num(value) -> str:
     return "?" if value is None else f"{int(value):,}"
+
+
+# ---------------------------------------------------------------- lineage entries
+def table_anchor(table: str) -> str:
+    return "table-" + table.replace(".", "-")
+
+
+def snapshot_anchor(sha256: str) -> str:
+    return f"snapshot-{sha256[:12]}"

@@ -1,5 +1,4 @@
 -- description: National cross-industry employment and wages for every occupation, May 2020 to the current release, harmonised (one row per year and occupation).
--- depends: stg_oews__history_cells, stg_oews__cells, stg_oews__occupations, stg_oews__release, stg_oews__footnotes
 -- Years come from the May workbooks, except the current release's year, which comes from the current release.
 -- Values BLS did not publish are NULL with a flag; a top-coded wage keeps its threshold as a lower bound.
 -- May 2021 changed the estimation method (MB3): method_break_before marks the first year of the new method.

@@ -1,5 +1,4 @@
 -- description: Compensation samples beside the OEWS national wage band of their occupation (p10 to p90).
--- depends: stg_comp__samples, mart_oews__national_wages
 -- A sample outside the band is flagged, not dropped: the band covers 80% of jobs, so some samples should fall outside.
 CREATE OR REPLACE TABLE mart_comp__samples_vs_oews AS
 SELECT

@@ -1,5 +1,4 @@
 -- description: Employment Projections for every occupation and edition, in persons, with the latest edition marked.
--- depends: stg_ep__occupation_projections, stg_ep__editions
 -- EP counts include the self-employed; OEWS counts do not. Never add or subtract the two.
 CREATE OR REPLACE TABLE mart_ep__occupation_outlook AS
 SELECT

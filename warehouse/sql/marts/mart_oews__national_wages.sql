@@ -1,5 +1,4 @@
 -- description: National, cross-industry employment and wages for every occupation in the current OEWS release.
--- depends: stg_oews__cells, stg_oews__occupations, stg_oews__release
 CREATE OR REPLACE TABLE mart_oews__national_wages AS
 SELECT
     occ.soc_code,

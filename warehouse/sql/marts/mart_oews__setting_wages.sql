@@ -1,5 +1,4 @@
 -- description: Employment and wages in each report setting (OEWS national industry cells mapped by the settings seed), for every occupation.
--- depends: stg_oews__cells, stg_oews__occupations, stg_oews__release, seed_settings__industry_map
 -- OEWS publishes national-by-industry means and percentiles; a setting's figures are its industry's cell as published.
 -- Cells BLS did not release stay NULL with their flag, so a setting without a published cell says so.
 CREATE OR REPLACE TABLE mart_oews__setting_wages AS

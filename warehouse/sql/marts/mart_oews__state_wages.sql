@@ -1,5 +1,4 @@
 -- description: Cross-industry employment and wages by state and territory for every occupation (current OEWS release).
--- depends: stg_oews__cells, stg_oews__occupations, stg_oews__areas, stg_oews__release
 CREATE OR REPLACE TABLE mart_oews__state_wages AS
 SELECT
     occ.soc_code,
