@@ -12,6 +12,9 @@ import hashlib
 import os
 from pathlib import Path
 
+import dagster as dg
+
+from pipeline.outputs import JsonOutputs
 from pipeline.report.parquet_warehouse import is_parquet_warehouse, read_manifest
 
 
@@ -35,16 +38,8 @@ def warehouse_identity(location: str) -> str | None:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def previous_edition_for_books(state_dir: Path) -> dict:
-    """The edition before this one and where its warehouse is, for the "What changed" page.
-
-    On the warehouse's machine, the previous_edition_warehouse asset recorded it in the state folder. A worker that
-    has only the exports learns it from PREVIOUS_WAREHOUSE_URL's manifest.
-    """
-    if not os.environ.get("WAREHOUSE_URL"):
-        from pipeline.assets.editions import load_previous_edition
-
-        return load_previous_edition(state_dir)
+def previous_edition_from_exports() -> dict:
+    """On a worker that has only the exports: the previous edition is the one PREVIOUS_WAREHOUSE_URL names."""
     url = os.environ.get("PREVIOUS_WAREHOUSE_URL")
     if not url:
         return {"previous_edition": None, "previous_warehouse_path": None,
@@ -52,3 +47,23 @@ def previous_edition_for_books(state_dir: Path) -> dict:
                                           "PREVIOUS_WAREHOUSE_URL to compare with"}
     return {"previous_edition": read_manifest(url).get("edition"), "previous_warehouse_path": url,
             "previous_edition_error": None}
+
+
+class PreviousEditionOutputs(JsonOutputs):
+    """How a book learns the edition before this one and where its warehouse is, for the "What changed" page.
+
+    On the warehouse's machine it is the previous_edition_warehouse asset's output. A worker that reads a shared
+    export (WAREHOUSE_URL) has neither that asset's output nor its warehouse: PREVIOUS_WAREHOUSE_URL's manifest
+    stands in for both.
+    """
+
+    def load_input(self, context: dg.InputContext) -> dict:
+        if os.environ.get("WAREHOUSE_URL"):
+            return previous_edition_from_exports()
+        return super().load_input(context)
+
+
+@dg.io_manager(required_resource_keys={"warehouse"},
+               description="The previous edition's whereabouts: the warehouse's output, or the shared exports'.")
+def previous_edition_outputs(_) -> PreviousEditionOutputs:
+    return PreviousEditionOutputs()

@@ -1,7 +1,9 @@
-"""`make book` and `make catalog`: check the parameters, then materialise the assets in-process.
+"""`make book` and `make catalog`: check the parameters, then run the jobs of pipeline/definitions.py in-process.
 
-One run builds the warehouse (and the previous edition's, for "What changed"); then one run per occupation
-builds that partition's book; `--catalog` ends with the landing page that links them.
+The same jobs `make dev` shows and the Dagster CLI runs: `build_warehouse` (the warehouse, and the previous
+edition's, for "What changed"), then `build_occupation_book` once per occupation (a partition), and with
+`--catalog` `build_catalog_site`, the landing page that links them. The settings (edition, occupations, folders,
+mirror, snapshot remote, STRICT) are resolved here once and handed to every run as run config.
 
 The lock is read once, here, before Dagster starts: the SOC check, the edition and every snapshot asset use that
 reading, and the warehouse resource carries its hash so a lock replaced since (a refresh landing mid-build) stops
@@ -22,36 +24,31 @@ import duckdb
 from pipeline.editions import UNRECORDED, EditionError
 from pipeline.lock import LockError
 from pipeline.lock_reading import read_lock_once
-from pipeline.occupation import OccupationError, check_format, resolve
-from pipeline.settings import catalog_socs, paths, setting
+from pipeline.occupation import OccupationError, check_format, known_occupations, resolve
+from pipeline.settings import Paths, catalog_socs, paths, setting, switch
 from pipeline.snapshots import SnapshotMismatchError
-
 
 def _fail(message: str) -> int:
     print(f"\nBUILD STOPPED: {message}", file=sys.stderr)
     return 2
 
 
-def precheck_occupations(socs: list[str], lock: dict) -> None:
+def precheck_occupations(socs: list[str], lock: dict, p: Paths | None = None) -> None:
     """Fail fast on a bad SOC code, before Dagster starts, against the release this build will use.
 
     ``lock`` is the build's one reading of the lock: the check restores the OEWS release it pins.
     """
     for soc in socs:
         check_format(soc)
-    known = _published_occupations(lock)
+    known = _published_occupations(lock, p or paths())
     for soc in socs:
         resolve(soc, known)
 
 
-def _published_occupations(lock: dict) -> dict[str, str]:
+def _published_occupations(lock: dict, p: Paths) -> dict[str, str]:
     """Occupations of the warehouse when it exists; otherwise of the pinned OEWS release (restoring its bytes)."""
-    p = paths()
     if p.duckdb_path.exists():
         try:
-            # Imported here: the partitions are read from SOC when pipeline.partitions loads, after main sets it.
-            from pipeline.assets.report import known_occupations
-
             with duckdb.connect(str(p.duckdb_path), read_only=True) as con:
                 return known_occupations(con)
         except duckdb.Error:
@@ -71,45 +68,69 @@ def _published_occupations(lock: dict) -> dict[str, str]:
     return known
 
 
+def run_config(p: Paths, edition: str, lock_sha256: str, soc: str, catalog: list[str]) -> dict:
+    """Every setting of a build as Dagster run config: the runs record what they were given."""
+    return {"resources": {
+        "warehouse": {"config": {
+            "warehouse_dir": str(p.warehouse_dir), "build_dir": str(p.build_dir), "edition": p.edition or "",
+            "lock_sha256": lock_sha256, "sources_mirror": setting("sources_mirror", ""),
+            "snapshot_remote": setting("snapshot_remote", ""), "strict": switch("strict")}},
+        "report": {"config": {"edition": edition, "soc": soc, "catalog_socs": catalog}},
+    }}
+
+
+def planned_runs(socs: list[str], warehouse_only: bool, catalog: bool) -> list[tuple[str, str, str | None]]:
+    """(label, job, partition) in order: the warehouse, then each occupation's book, then the catalogue site."""
+    from pipeline.definitions import BUILD_CATALOG_SITE, BUILD_OCCUPATION_BOOK, BUILD_WAREHOUSE
+
+    runs: list[tuple[str, str, str | None]] = [("warehouse", BUILD_WAREHOUSE, None)]
+    if not warehouse_only:
+        runs += [(f"book {soc}", BUILD_OCCUPATION_BOOK, soc) for soc in socs]
+    if catalog:
+        runs.append(("catalogue site", BUILD_CATALOG_SITE, None))
+    return runs
+
+
+def warehouse_only_selection() -> list[dg.AssetKey]:
+    """The warehouse job without the previous edition's warehouse (what an edition's own rebuild runs)."""
+    from pipeline import definitions as d
+
+    return [key for asset in d.warehouse_assets for key in asset.keys]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--soc", default=setting("soc"), help="SOC code, e.g. 29-1122")
-    parser.add_argument("--edition", default=None, help="an earlier edition to build, e.g. 2026Q4 (default: the live lock's)")
+    parser.add_argument("--soc", default=None, help="SOC code, e.g. 29-1122 (default: SOC, else pyproject's soc)")
+    parser.add_argument("--edition", default=None,
+                        help="an earlier edition to build, e.g. 2026Q4 (default: EDITION, else the live lock's)")
     parser.add_argument("--catalog", action="store_true",
                         help="build a book for each of CATALOG_SOCS and the catalogue site that links them")
     parser.add_argument("--warehouse-only", action="store_true", help="build the warehouse, no books")
     args = parser.parse_args(argv)
-    if args.edition:
-        os.environ["EDITION"] = args.edition
-    socs = catalog_socs() if args.catalog else [args.soc]
-    os.environ["SOC"] = socs[0]  # the partitions are read from the settings when the definitions load
+    soc = args.soc or setting("soc")
+    socs = catalog_socs() if args.catalog else [soc]
 
     try:
-        p = paths()
+        p = paths(args.edition)
         reading = read_lock_once(p.lock_path)  # an edition that was never recorded stops here
-        precheck_occupations(socs, reading.lock)
+        precheck_occupations(socs, reading.lock, p)
     except (OccupationError, EditionError, SnapshotMismatchError, LockError) as exc:
         return _fail(str(exc))
     # The edition the books are for: the one asked for (--edition or EDITION), else the one the live lock records.
     edition = args.edition or p.edition or reading.lock.get("edition") or UNRECORDED
 
-    from pipeline import definitions as d
-    from pipeline.resources import ReportParams, default_resources
+    from pipeline.definitions import defs
+    from pipeline.partitions import register_occupations
 
-    resources = default_resources(lock_sha256=reading.sha256) | {"report": ReportParams(edition=edition)}
-    every = [*d.all_assets, *d.all_checks]
-    runs = [("warehouse", d.warehouse_assets + ([] if args.warehouse_only else [d.editions.previous_edition_warehouse]),
-             d.all_checks, None)]
-    if not args.warehouse_only:
-        runs += [(f"book {soc}", d.occupation_assets, [], soc) for soc in socs]
-    if args.catalog:
-        runs.append(("catalogue site", [d.landing.catalog_site], [], None))
+    config = run_config(p, edition, reading.sha256, socs[0], socs if args.catalog else catalog_socs())
     with _instance() as instance:
-        for label, assets, checks, partition in runs:
-            selection = dg.AssetSelection.assets(*assets) | dg.AssetSelection.checks(*checks)
-            result = dg.materialize(every, selection=selection, partition_key=partition, resources=resources,
-                                    instance=instance, raise_on_error=False,
-                                    tags={"edition": edition, **({"soc": partition} if partition else {})})
+        # The warehouse run registers every occupation of the release; these are the ones checked above.
+        register_occupations(instance, socs)
+        for label, job_name, partition in planned_runs(socs, args.warehouse_only, args.catalog):
+            selection = warehouse_only_selection() if args.warehouse_only else None
+            result = defs.resolve_job_def(job_name).execute_in_process(
+                run_config=config, instance=instance, partition_key=partition, asset_selection=selection,
+                raise_on_error=False, tags={"edition": edition, **({"soc": partition} if partition else {})})
             if not result.success:
                 return _fail(f"{label}: " + _explain(result))
     if args.warehouse_only:
@@ -118,16 +139,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nBook built: {p.html_dir(soc) / 'index.html'}  ({soc}, edition {edition})")
     if args.catalog:
         print(f"\nCatalogue built: {p.site_dir / 'index.html'}  ({len(socs)} occupations)")
-    print(source_summary())
+    print(source_summary(p))
     return 0
 
 
 @contextlib.contextmanager
 def _instance():
-    if os.environ.get("RECORD_RUNS") and os.environ.get("DAGSTER_HOME"):
+    home = os.environ.get("DAGSTER_HOME")
+    if switch("record_runs") and home:
         # Recorded in DAGSTER_HOME, so `make dev` shows the history of `make book`. Off by default: writing the
         # event log to SQLite took 8 s of a 20 s rebuild after a one-page edit.
-        os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+        os.makedirs(home, exist_ok=True)
         instance = dg.DagsterInstance.get()
     else:
         instance = dg.DagsterInstance.ephemeral()
@@ -137,13 +159,13 @@ def _instance():
         instance.dispose()
 
 
-def source_summary() -> str:
+def source_summary(p: Paths | None = None) -> str:
     """The end of the build log: which sources this build has, and which it lacks."""
     from pipeline.assets.snapshot import snapshot_states
 
     lines = ["Sources in this build:"]
     missing = []
-    for state in snapshot_states(paths().state_dir):
+    for state in snapshot_states((p or paths()).state_dir):
         n = len(state["snapshots"])
         lines.append(f"  {state['source_id']:<24} {state['status']:<11} {n} snapshot{'s' if n != 1 else ''}")
         if state["status"] in ("absent", "partial", "not pinned"):

@@ -3,12 +3,18 @@
 import dagster as dg
 
 from pipeline.refresh import format_report, run_refresh
-from pipeline.settings import paths
+from pipeline.resources import RefreshSecrets, WarehouseResource
 
 
 @dg.op(description="Fetch every source, store new snapshots, and re-pin warehouse/sources.lock atomically.")
-def refresh_sources(context: dg.OpExecutionContext) -> None:
-    p = paths()
+def refresh_sources(context: dg.OpExecutionContext, warehouse: WarehouseResource,
+                    refresh_secrets: RefreshSecrets) -> None:
+    # The BLS API client reads BLS_API_KEY itself, when it builds a request. Requiring the resource makes a
+    # scheduled refresh without the key stop before it fetches anything, naming the variable, rather than run
+    # into the keyless daily quota halfway. (`make refresh` outside Dagster still runs without a key.)
+    if not (refresh_secrets.bls_api_key or "").strip():
+        raise dg.Failure("BLS_API_KEY is empty: set it to the BLS API registration key before the refresh job.")
+    p = warehouse.paths()
     report = run_refresh(p, progress=context.log.info)
     context.log.info(format_report(report, p.lock_path))
     for change in report.changes:

@@ -26,6 +26,11 @@ def check_format(soc: str) -> str:
     return soc
 
 
+def known_occupations(con) -> dict[str, str]:
+    """Every occupation of the release in a warehouse connection: SOC code -> official title."""
+    return dict(con.execute("SELECT soc_code, occupation_title FROM mart_oews__national_wages").fetchall())
+
+
 def closest_codes(soc: str, known: dict[str, str], n: int = 5) -> list[str]:
     """Known codes nearest to ``soc``: same group first, then by spelling, then by numeric distance."""
     digits = int(soc.replace("-", ""))

@@ -14,15 +14,17 @@ from pathlib import Path
 
 from pipeline.assets.notebooks import execute_notebook
 from pipeline.assets.editions import load_previous_edition
+from pipeline.outputs import OutputMissingError
 from pipeline.settings import paths, report_edition, setting
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("page", type=Path)
-    parser.add_argument("--soc", default=setting("soc"))
+    parser.add_argument("--soc", default=None, help="SOC code (default: SOC, else pyproject's soc)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/page-preview"))
     args = parser.parse_args(argv)
+    args.soc = args.soc or setting("soc")
     import duckdb
 
     p = paths()
@@ -34,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
               "oews_reference_period": period, "warehouse_path": str(p.duckdb_path),
               "downloads_dir": str(args.out / "_static" / "data")}
     try:  # the "What changed" page compares with the previous edition when a build has made its warehouse
-        previous = load_previous_edition(p.state_dir)
-    except RuntimeError:
+        previous = load_previous_edition(p)
+    except OutputMissingError:
         previous = {"previous_edition": None, "previous_warehouse_path": None, "previous_edition_error": None}
     params |= {k: previous[k] for k in ("previous_edition", "previous_warehouse_path", "previous_edition_error")}
     out_nb = args.out / f"{args.page.stem}.ipynb"

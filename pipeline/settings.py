@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SQL_DIR = PROJECT_ROOT / "warehouse" / "sql"  # code, not a setting: the same for every edition and folder
 
 
 @lru_cache(maxsize=1)
@@ -17,11 +18,17 @@ def _pyproject_defaults() -> dict:
         return tomllib.load(fh)["tool"]["occupation_book"]
 
 
-def setting(name: str) -> str:
-    """A project setting: the environment variable NAME wins over pyproject's [tool.occupation_book]."""
+def setting(name: str, default: str | None = None) -> str:
+    """A project setting: the environment variable NAME wins over pyproject's [tool.occupation_book].
+
+    ``default`` is for settings pyproject does not carry (SOURCES_MIRROR, a machine's own); without it a name
+    missing from both is a KeyError, so a misspelt setting is never silently empty.
+    """
     value = os.environ.get(name.upper())
     if value:
         return value
+    if default is not None:
+        return str(_pyproject_defaults().get(name, default))
     return str(_pyproject_defaults()[name])
 
 
@@ -69,7 +76,7 @@ class Paths:
 
     @property
     def sql_dir(self) -> Path:
-        return PROJECT_ROOT / "warehouse" / "sql"
+        return SQL_DIR
 
     def for_edition(self, edition: str) -> "Paths":
         """The paths of an earlier edition (the build folder of the live one gains editions/<name>)."""
@@ -94,11 +101,17 @@ class Paths:
         return self.build_dir / "site"
 
 
-def paths() -> Paths:
+def live_paths() -> Paths:
+    """The live edition's places: WAREHOUSE_DIR and BUILD_DIR, else the project's warehouse/ and book/_build/."""
     warehouse = Path(os.environ.get("WAREHOUSE_DIR") or PROJECT_ROOT / "warehouse").resolve()
     build = Path(os.environ.get("BUILD_DIR") or PROJECT_ROOT / "book" / "_build").resolve()
-    live = Paths(warehouse_dir=warehouse, build_dir=build)
-    wanted = os.environ.get("EDITION")
+    return Paths(warehouse_dir=warehouse, build_dir=build)
+
+
+def paths(edition: str | None = None) -> Paths:
+    """The places of the edition asked for (``edition``, else EDITION), beside the live one when it is earlier."""
+    live = live_paths()
+    wanted = edition or os.environ.get("EDITION")
     if wanted and wanted != report_edition(None):
         return live.for_edition(wanted)
     return live
@@ -116,6 +129,11 @@ def report_edition(requested: str | None = None) -> str:
 def catalog_socs() -> list[str]:
     """The occupations of the catalogue (CATALOG_SOCS, or pyproject's catalog_socs), in the order given."""
     return list(dict.fromkeys(setting("catalog_socs").split()))
+
+
+def switch(name: str) -> bool:
+    """An on/off environment switch such as STRICT=1 or RECORD_RUNS=1: unset, empty, 0, false and no are off."""
+    return os.environ.get(name.upper(), "").strip().lower() not in ("", "0", "false", "no")
 
 
 def user_agent() -> str:

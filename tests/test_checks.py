@@ -16,7 +16,7 @@ from pipeline.checks import (
     stg_ep__covers_oews_for_the_report_occupations,
     stg_oews__cells_states_sum_to_nation,
 )
-from pipeline.resources import WarehouseResource
+from pipeline.resources import ReportParams, WarehouseResource
 from pipeline.snapshot_store import SnapshotStore
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def test_state_employment_must_add_up_to_the_nation(tmp_path):
     assert stg_oews__cells_states_sum_to_nation(warehouse=_warehouse(tmp_path)).passed
 
 
-def test_ep_below_oews_for_a_report_occupation_fails(tmp_path, monkeypatch):
+def test_ep_below_oews_for_a_report_occupation_fails(tmp_path):
     # SYNTHETIC: EP says 100,000 OTs in 2024, OEWS 152,280: EP, which adds the self-employed, cannot be smaller.
     _db(tmp_path,
         "CREATE TABLE stg_ep__occupation_projections AS SELECT '2024-34' AS edition, '29-1122' AS soc_code, "
@@ -95,13 +95,12 @@ def test_ep_below_oews_for_a_report_occupation_fails(tmp_path, monkeypatch):
         "100000 AS employment_base_persons",
         "CREATE TABLE core_oews__national_wage_history AS SELECT 2024 AS reference_year, '29-1122' AS soc_code, "
         "152280 AS employment_count")
-    # The books' occupations are the report's SOC and the catalogue's.
-    monkeypatch.setenv("SOC", "29-1123")
-    monkeypatch.setenv("CATALOG_SOCS", "29-1127 29-1122")
-    check = stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path))
+    # The books' occupations are the report's SOC and the catalogue's (the ReportParams resource).
+    report = ReportParams(soc="29-1123", catalog_socs=["29-1127", "29-1122"])
+    check = stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report)
     assert not check.passed and "ep_base_persons=100000, oews_employment=152280" in check.description
-    monkeypatch.setenv("CATALOG_SOCS", "29-1127")
-    assert stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path)).passed
+    report = ReportParams(soc="29-1123", catalog_socs=["29-1127"])
+    assert stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report).passed
 
 
 def test_a_missing_month_in_a_monthly_series_fails(tmp_path):

@@ -346,14 +346,16 @@ def test_book_partitions_read_the_export_named_by_warehouse_url(monkeypatch, tmp
 WORKER_RUN = """
 import dagster as dg
 import os
-from pipeline import definitions as d
-from pipeline.resources import ReportParams, WarehouseResource
+from pipeline.definitions import defs
+from pipeline.partitions import register_occupations
 
-resources = {"warehouse": WarehouseResource(warehouse_dir=os.environ["WAREHOUSE_DIR"], build_dir=os.environ["BUILD_DIR"]),
-             "report": ReportParams(edition=os.environ["BOOK_EDITION"])}
-result = dg.materialize([*d.all_assets, *d.all_checks], selection=dg.AssetSelection.assets(*d.occupation_assets),
-                        partition_key=os.environ["SOC"], resources=resources,
-                        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+instance = dg.DagsterInstance.ephemeral()
+register_occupations(instance, [os.environ["SOC"]])  # in a backfill, the warehouse build registered it
+config = {"resources": {"warehouse": {"config": {"warehouse_dir": os.environ["WAREHOUSE_DIR"],
+                                                 "build_dir": os.environ["BUILD_DIR"]}},
+                        "report": {"config": {"edition": os.environ["BOOK_EDITION"]}}}}
+result = defs.resolve_job_def("build_occupation_book").execute_in_process(
+    run_config=config, partition_key=os.environ["SOC"], instance=instance, raise_on_error=False)
 raise SystemExit(0 if result.success else 1)
 """
 

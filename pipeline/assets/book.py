@@ -10,7 +10,6 @@ import dagster as dg
 import yaml
 
 from pipeline.assets.notebooks import notebook_asset_keys
-from pipeline.assets.report import load_parameters
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.partitions import occupation_partitions
 from pipeline.report.practical_pages import pages_left_out
@@ -71,12 +70,13 @@ def build_html(src_dir: Path, html_dir: Path) -> None:
 
 
 @dg.asset(deps=notebook_asset_keys(), partitions_def=occupation_partitions, group_name="book", kinds={"html"})
-def book(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def book(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+         report_parameters: dict) -> dg.MaterializeResult:
     """One occupation's report as static HTML (Jupyter Book 1.x), readable offline."""
     p = warehouse.paths()
     soc = context.partition_key
     state_dir = p.occupation_state_dir(soc)
-    params = load_parameters(state_dir)
+    params = report_parameters
     notebooks = [(StepState(state_dir, k).load() or {}).get("fingerprint") for k in notebook_asset_keys()]
     pages = [f for f in BOOK_DIR.rglob("*") if f.is_file() and "_build" not in f.parts and "notebooks" not in f.parts]
     fp = fingerprint(params, notebooks, hash_files(pages))

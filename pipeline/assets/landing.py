@@ -9,7 +9,6 @@ from pipeline.assets.book import BOOK_DIR
 from pipeline.incremental import StepState, fingerprint
 from pipeline.landing import render
 from pipeline.resources import ReportParams, WarehouseResource
-from pipeline.settings import catalog_socs
 
 
 @dg.asset(deps=["book"], group_name="book", kinds={"html"})
@@ -17,12 +16,13 @@ def catalog_site(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                  report: ReportParams) -> dg.MaterializeResult:
     """One site: a landing page comparing the catalogue's occupations, each linked to its own book."""
     p = warehouse.paths()
-    socs = catalog_socs()
+    socs = report.catalog()
+    edition = report.edition_name()
     missing = [soc for soc in socs if not (p.html_dir(soc) / "index.html").exists()]
     if missing:
         raise RuntimeError(f"no built book for {', '.join(missing)}; build them first (`make catalog` does).")
     books = [(StepState(p.occupation_state_dir(soc), "book").load() or {}).get("fingerprint") for soc in socs]
-    fp = fingerprint(socs, report.edition, books, (StepState(p.state_dir, "meta_catalog").load() or {}).get("fingerprint"))
+    fp = fingerprint(socs, edition, books, (StepState(p.state_dir, "meta_catalog").load() or {}).get("fingerprint"))
     step = StepState(p.build_dir / "state", "catalog_site")
     if step.is_current(fp) and (p.site_dir / "index.html").exists():
         context.log.info("The catalogue site is up to date.")
@@ -35,7 +35,7 @@ def catalog_site(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         # The books' icon, so a browser's request for /favicon.ico finds one (a 404 is a console error).
         shutil.copy2(BOOK_DIR / "_extra" / "favicon.ico", scratch / "favicon.ico")
         with warehouse.connect(read_only=True) as con:
-            page = render(con, socs, report.edition, scratch / "_static" / "data")
+            page = render(con, socs, edition, scratch / "_static" / "data")
         (scratch / "index.html").write_text(page)
         old = p.build_dir / "site-previous"
         shutil.rmtree(old, ignore_errors=True)

@@ -6,52 +6,36 @@ resource's ``lock()``), so a refresh landing mid-build cannot give two sources t
 """
 
 
-import os
 from dataclasses import asdict
 
 import dagster as dg
 
 from pipeline.incremental import StepState, fingerprint
-from pipeline.mirror import mirror_from_env
-from pipeline.remote import remote_from_settings
 from pipeline.resources import WarehouseResource
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.snapshots import resolve_source
 from pipeline.sources.registry import SOURCES
 
-# Asset names say layer, source and content.
-ASSET_NAMES = {
-    "oews_current": "raw_oews__current_release",
-    "oews_history": "raw_oews__history_workbooks",
-    "employment_projections": "raw_ep__occupation_matrix",
-    "ces": "raw_ces__industry_employment",
-    "jolts": "raw_jolts__openings_and_churn",
-    "compensation_samples": "raw_comp__samples",
-    "ftc": "raw_ftc__noncompete_documents",
-}
-
-
-def strict() -> bool:
-    """`make book STRICT=1` (for publishing): a pinned source that cannot be had fails the build."""
-    return os.environ.get("STRICT", "") not in ("", "0", "false", "no")
+# Asset names say layer, source and content; each source package declares its own (ASSET_NAME).
+ASSET_NAMES = {module.SOURCE_ID: module.ASSET_NAME for module in SOURCES}
 
 
 def _snapshot_asset(module) -> dg.AssetsDefinition:
-    name = ASSET_NAMES[module.SOURCE_ID]
+    name = module.ASSET_NAME
 
     @dg.asset(name=name, group_name="snapshots", kinds={"file"},
               description=f"{module.TITLE}: the pinned snapshot bytes, hash-verified.")
     def _snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         p = warehouse.paths()
         res = resolve_source(module, warehouse.lock(), SnapshotStore(p.snapshot_dir),
-                             mirror=mirror_from_env(), remote=remote_from_settings())
+                             mirror=warehouse.mirror(), remote=warehouse.remote())
         for note in res.notes:  # e.g. a corrupt copy on the snapshot remote, quarantined; the next origin served
             context.log.warning(f"{module.SOURCE_ID}: {note}")
         for repair in res.repaired:
             context.log.warning(f"{module.SOURCE_ID}: {repair}")
         if res.absent:
             listing = "; ".join(f"{a['filename']}: {a['reason']}" for a in res.absent)
-            if strict():
+            if warehouse.is_strict():  # `make book STRICT=1`, for publishing
                 raise dg.Failure(f"STRICT: {module.SOURCE_ID} is pinned but absent from this build ({listing}). "
                                  "Restore the snapshots (snapshot remote, SOURCES_MIRROR) or drop STRICT.")
             context.log.warning(f"{module.SOURCE_ID}: absent from this build: {listing}")
@@ -91,14 +75,14 @@ def snapshot_assets() -> list[dg.AssetsDefinition]:
 
 def snapshot_states(state_dir) -> list[dict]:
     """What each snapshot asset resolved in this build, in source order."""
-    return [StepState(state_dir, ASSET_NAMES[m.SOURCE_ID]).load() or {"source_id": m.SOURCE_ID, "title": m.TITLE,
+    return [StepState(state_dir, m.ASSET_NAME).load() or {"source_id": m.SOURCE_ID, "title": m.TITLE,
                                                                       "status": "not built", "snapshots": [],
                                                                       "absent": [], "obtained_from": {}}
             for m in SOURCES]
 
 
 def _move_check(module) -> dg.AssetChecksDefinition:
-    name = ASSET_NAMES[module.SOURCE_ID]
+    name = module.ASSET_NAME
     rule = "no pinned snapshot moved more than 25% in rows or size from the one it replaced, unless accepted"
 
     @dg.asset_check(asset=name, name=f"{name}__no_unaccepted_big_move", blocking=True, description=rule)
