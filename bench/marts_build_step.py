@@ -31,16 +31,21 @@ def main(work_dir: str) -> dict:
     for name in names:
         StepState(work / "state", name).clear()
     start = time.perf_counter()
-    result = dg.materialize([*all_assets, *all_checks], selection=dg.AssetSelection.assets(*marts),
-                            resources=default_resources(), instance=dg.DagsterInstance.ephemeral(),
-                            raise_on_error=False)
+    result = dg.materialize(
+        [*all_assets, *all_checks],
+        selection=dg.AssetSelection.assets(*marts),
+        resources=default_resources(),
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
     seconds = time.perf_counter() - start
     if not result.success:
         raise SystemExit("the marts failed to build; run `make book` to see why")
     with duckdb.connect(str(work / "warehouse.duckdb"), read_only=True) as con:
         rows = {n: con.execute(f"SELECT count(*) FROM {n}").fetchall()[0][0] for n in names}
-        detailed = con.execute("SELECT count(*) FROM mart_oews__national_wages "
-                               "WHERE occupation_display_level = 3").fetchall()[0][0]
+        detailed = con.execute(
+            "SELECT count(*) FROM mart_oews__national_wages WHERE occupation_display_level = 3"
+        ).fetchall()[0][0]
         every = con.execute("SELECT count(*) FROM mart_oews__national_wages").fetchall()[0][0]
     return {
         "seconds": round(seconds, 2),

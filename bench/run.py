@@ -17,7 +17,6 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-
 RESULTS = Path(__file__).parent / "results"
 REPEATS = 3
 TARGET_RATIO = 1.5
@@ -31,7 +30,9 @@ def measure(step: str, flat_file: Path, db: Path) -> dict:
     for _ in range(REPEATS):
         out = subprocess.run(
             [sys.executable, "-m", "bench.oews_load_step", step, str(flat_file), str(db)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return {
@@ -47,29 +48,28 @@ def _repeat(step_module: str, work: Path) -> list[dict]:
     """REPEATS runs of a bench step, each in a fresh process so that its peak memory is its own."""
     runs = []
     for _ in range(REPEATS):
-        out = subprocess.run([sys.executable, "-m", step_module, str(work)], check=True, capture_output=True,
-                             text=True)
+        out = subprocess.run([sys.executable, "-m", step_module, str(work)], check=True, capture_output=True, text=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return runs
 
 
 def _summary(runs: list[dict]) -> dict:
-    return {"median_seconds": statistics.median(r["seconds"] for r in runs),
-            "runs_seconds": [r["seconds"] for r in runs],
-            "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
+    return {
+        "median_seconds": statistics.median(r["seconds"] for r in runs),
+        "runs_seconds": [r["seconds"] for r in runs],
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+    }
 
 
 def warehouse_build() -> dict:
     """Cold builds of the whole warehouse from a populated snapshot store (median time, largest peak RSS)."""
     from pipeline.lock import read_lock
-    from pipeline.mirror import mirror_from_env
+    from pipeline.mirror import Mirror, mirror_from_env
+    from pipeline.remote import SnapshotRemote
     from pipeline.settings import paths
     from pipeline.snapshot_store import SnapshotStore
     from pipeline.snapshots import resolve_source
     from pipeline.sources.registry import SOURCES
-
-    from pipeline.mirror import Mirror
-    from pipeline.remote import SnapshotRemote
 
     work = RESULTS / "cache" / "warehouse"
     store = SnapshotStore(work / "snapshots")
@@ -84,8 +84,10 @@ def warehouse_build() -> dict:
     for module in SOURCES:
         res = resolve_source(module, lock, store, mirror=mirror, remote=remote)
         if res.absent:
-            raise SystemExit(f"bench: {module.SOURCE_ID} is pinned but absent ({res.absent[0]['reason']}); "
-                             "run `make refresh` or set SOURCES_MIRROR so the benchmark measures every source")
+            raise SystemExit(
+                f"bench: {module.SOURCE_ID} is pinned but absent ({res.absent[0]['reason']}); "
+                "run `make refresh` or set SOURCES_MIRROR so the benchmark measures every source"
+            )
     runs = _repeat("bench.warehouse_build_step", work)
     return {
         **_summary(runs),
@@ -102,9 +104,11 @@ def marts_build() -> dict:
     runs = _repeat("bench.marts_build_step", RESULTS / "cache" / "warehouse")
     return {
         **_summary(runs),
-        "detailed_occupations": runs[0]["detailed_occupations"], "occupations": runs[0]["occupations"],
+        "detailed_occupations": runs[0]["detailed_occupations"],
+        "occupations": runs[0]["occupations"],
         "marts": runs[0]["marts"],
-        "target_seconds": TARGET_MARTS_SECONDS, "target_peak_rss_mib": TARGET_PEAK_MIB,
+        "target_seconds": TARGET_MARTS_SECONDS,
+        "target_peak_rss_mib": TARGET_PEAK_MIB,
     }
 
 
@@ -113,33 +117,51 @@ def main() -> int:
     wh = warehouse_build()
     marts = marts_build()
     (RESULTS / "marts_build.json").write_text(json.dumps(marts, indent=2))
-    print(f"\nMarts for every occupation in one pass ({marts['detailed_occupations']:,} detailed, "
-          f"{marts['occupations']:,} codes in all): {marts['median_seconds']:.1f} s (target < {TARGET_MARTS_SECONDS} s), "
-          f"peak RSS {marts['peak_rss_mib']:.0f} MiB (target < {TARGET_PEAK_MIB} MiB)")
+    print(
+        f"\nMarts for every occupation in one pass ({marts['detailed_occupations']:,} detailed, "
+        f"{marts['occupations']:,} codes in all): {marts['median_seconds']:.1f} s (target < {TARGET_MARTS_SECONDS} s), "
+        f"peak RSS {marts['peak_rss_mib']:.0f} MiB (target < {TARGET_PEAK_MIB} MiB)"
+    )
     print(f"  written: {RESULTS / 'marts_build.json'}")
     from bench.book_build import run as book_build
 
     book = book_build(RESULTS / "cache", RESULTS / "cache" / "warehouse" / "snapshots")
     (RESULTS / "book_build.json").write_text(json.dumps(book, indent=2))
-    print(f"\nBook, cold (deps installed, snapshot store populated): {book['cold_seconds']:.1f} s "
-          f"(target < {book['target_cold_seconds']} s)")
-    print(f"Book, one page edited ({book['edited_page']}): {book['one_page_seconds']:.1f} s "
-          f"(target < {book['target_one_page_seconds']} s); re-executed: {', '.join(book['notebooks_re_executed'])}; "
-          f"skipped {book['notebooks_skipped']} notebooks")
-    print(f"Book for one more occupation ({book['extra_occupation']}) once the warehouse exists: "
-          f"{book['extra_occupation_seconds']:.1f} s (target < {book['target_extra_occupation_seconds']} s)")
+    print(
+        f"\nBook, cold (deps installed, snapshot store populated): {book['cold_seconds']:.1f} s "
+        f"(target < {book['target_cold_seconds']} s)"
+    )
+    print(
+        f"Book, one page edited ({book['edited_page']}): {book['one_page_seconds']:.1f} s "
+        f"(target < {book['target_one_page_seconds']} s); re-executed: {', '.join(book['notebooks_re_executed'])}; "
+        f"skipped {book['notebooks_skipped']} notebooks"
+    )
+    print(
+        f"Book, one mart edited ({book['edited_mart']}): {book['one_mart_seconds']:.1f} s, "
+        f"{book['one_mart_ratio_to_cold']:.2f}x the cold build (target <= {book['target_one_mart_ratio_to_cold']}); "
+        f"re-executed: {', '.join(book['notebooks_re_executed_after_mart_edit'])}"
+    )
+    print(
+        f"Book for one more occupation ({book['extra_occupation']}) once the warehouse exists: "
+        f"{book['extra_occupation_seconds']:.1f} s (target < {book['target_extra_occupation_seconds']} s)"
+    )
     print(f"  written: {RESULTS / 'book_build.json'}")
     (RESULTS / "warehouse_build.json").write_text(json.dumps(wh, indent=2))
-    print(f"\nWarehouse cold build: every source, seed, mart and check, all {wh['occupations']:,} occupations "
-          f"in one pass (median of {REPEATS} fresh processes)")
-    print(f"  {wh['median_seconds']:.1f} s (target < {TARGET_WAREHOUSE_SECONDS} s), "
-          f"peak RSS {wh['peak_rss_mib']:.0f} MiB (target < {TARGET_PEAK_MIB} MiB), {wh['checks_run']} checks")
+    print(
+        f"\nWarehouse cold build: every source, seed, mart and check, all {wh['occupations']:,} occupations "
+        f"in one pass (median of {REPEATS} fresh processes)"
+    )
+    print(
+        f"  {wh['median_seconds']:.1f} s (target < {TARGET_WAREHOUSE_SECONDS} s), "
+        f"peak RSS {wh['peak_rss_mib']:.0f} MiB (target < {TARGET_PEAK_MIB} MiB), {wh['checks_run']} checks"
+    )
     print(f"  written: {RESULTS / 'warehouse_build.json'}")
 
     flat = RESULTS / "cache" / "oe.data.0.Current.reconstructed"
     # In a child process: Linux children inherit the parent's peak RSS, which would inflate every reading.
-    subprocess.run([sys.executable, "-m", "bench.reconstruct_oews_flat_file", str(flat)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "bench.reconstruct_oews_flat_file", str(flat)], check=True, capture_output=True
+    )
     db = RESULTS / "cache" / "bench.duckdb"
     steps = {s: measure(s, flat, db) for s in ("scan", "copy", "load", "package")}
     ratio_scan = steps["load"]["median_seconds"] / steps["scan"]["median_seconds"]
@@ -157,8 +179,10 @@ def main() -> int:
     }
     (RESULTS / "oews_load.json").write_text(json.dumps(report, indent=2))
 
-    print(f"\nOEWS full-release load ({flat.stat().st_size / 1e6:.0f} MB, {steps['scan']['rows']:,} rows; "
-          f"median of {REPEATS} runs, each in a fresh process)\n")
+    print(
+        f"\nOEWS full-release load ({flat.stat().st_size / 1e6:.0f} MB, {steps['scan']['rows']:,} rows; "
+        f"median of {REPEATS} runs, each in a fresh process)\n"
+    )
     print(f"{'step':<44}{'seconds':>9}{'peak RSS MiB':>14}{'rows out':>12}")
     labels = {
         "scan": "DuckDB read_csv, all columns, nothing kept",

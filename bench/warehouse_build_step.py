@@ -36,14 +36,20 @@ def main(work_dir: str) -> dict:
     groups = {"snapshots", "lineage", "staging", "marts"}
     selection = dg.AssetSelection.groups(*groups)
     start = time.perf_counter()
-    result = dg.materialize([*all_assets, *all_checks], selection=selection, resources=default_resources(),
-                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    result = dg.materialize(
+        [*all_assets, *all_checks],
+        selection=selection,
+        resources=default_resources(),
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
     seconds = time.perf_counter() - start
     if not result.success:
         raise SystemExit("the warehouse build failed; run `make book` to see why")
     with duckdb.connect(str(work / "warehouse.duckdb"), read_only=True) as con:
-        tables = dict(con.execute(
-            "SELECT table_name, estimated_size FROM duckdb_tables() ORDER BY table_name").fetchall())
+        tables = dict(
+            con.execute("SELECT table_name, estimated_size FROM duckdb_tables() ORDER BY table_name").fetchall()
+        )
         exact = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
         occupations = con.execute("SELECT count(*) FROM mart_oews__national_wages").fetchall()[0][0]
     return {
