@@ -47,6 +47,15 @@ export: $(STAMP)  ## The warehouse as Parquet, one file per occupation: make exp
 test: $(STAMP) chromium  ## Run the test suite (includes the browser tests)
 	$(PY) -m pytest
 
+# Static checks, one tool per line so a failure names it: lint, format, the import layering (pyproject.toml
+# [tool.importlinter]), types (mypy on pipeline/).
+.PHONY: lint
+lint: $(STAMP)  ## Static checks: ruff check, ruff format --check, lint-imports, mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser offline).
 chromium:
 	@command -v chromium >/dev/null || { \

@@ -56,8 +56,12 @@ class Move:
         """The moves, plus a 'lock edited' entry (named with what to do) when the lock contradicts its history."""
         if not self.edited:
             return dict(self.moves)
-        return {**self.moves, f"LOCK EDITED: {self.edited}; restore it with `git checkout warehouse/sources.lock`":
-                max(self.moves.values(), key=abs, default=0.0)}
+        return {
+            **self.moves,
+            f"LOCK EDITED: {self.edited}; restore it with `git checkout warehouse/sources.lock`": max(
+                self.moves.values(), key=abs, default=0.0
+            ),
+        }
 
 
 def acceptances_path() -> Path:
@@ -106,8 +110,7 @@ def _latest(candidates: list[dict]) -> dict:
 
 def _total(source_pins: list[dict]) -> dict:
     rows = [p.get("rows") for p in source_pins]
-    return {"size_bytes": sum(p["size_bytes"] for p in source_pins),
-            "rows": None if None in rows else sum(rows)}
+    return {"size_bytes": sum(p["size_bytes"] for p in source_pins), "rows": None if None in rows else sum(rows)}
 
 
 def compare_source(source_id: str, before: list[dict], after: list[dict]) -> list[Move]:
@@ -117,8 +120,13 @@ def compare_source(source_id: str, before: list[dict], after: list[dict]) -> lis
     for pin in (p for p in after if p["sha256"] not in known):
         part = part_of(pin)
         if keeps_vintages(source_id, part):
-            older = [p for p in (*before, *after) if part_of(p) == part and p["sha256"] != pin["sha256"]
-                     and p.get("retrieved_at", "") < pin.get("retrieved_at", "")]
+            older = [
+                p
+                for p in (*before, *after)
+                if part_of(p) == part
+                and p["sha256"] != pin["sha256"]
+                and p.get("retrieved_at", "") < pin.get("retrieved_at", "")
+            ]
             against = "the last vintage of this part"
         else:
             older = [p for p in before if part_of(p) == part]
@@ -131,8 +139,15 @@ def compare_source(source_id: str, before: list[dict], after: list[dict]) -> lis
     if new_parts and before:
         carrier = max(new_parts, key=lambda p: (p["size_bytes"], part_of(p)))
         total_before, total_after = _total(before), _total(after)
-        out.append(Move(source_id, carrier, moves_between(total_before, total_after), total_before,
-                        "the source's total before its new part(s)"))
+        out.append(
+            Move(
+                source_id,
+                carrier,
+                moves_between(total_before, total_after),
+                total_before,
+                "the source's total before its new part(s)",
+            )
+        )
     return out
 
 
@@ -143,12 +158,16 @@ def _declared_previous_problem(pin: dict, found: Move | None, before_name: str) 
         return ""  # nothing claimed; the history comparison stands on its own
     base = found.baseline if found is not None and "sha256" in (found.baseline or {}) else None
     if base is None:
-        return (f"{part_of(pin)} says it replaced {str(declared.get('sha256'))[:12]}, but edition {before_name} "
-                "pinned no earlier snapshot of this part")
+        return (
+            f"{part_of(pin)} says it replaced {str(declared.get('sha256'))[:12]}, but edition {before_name} "
+            "pinned no earlier snapshot of this part"
+        )
     for key in ("sha256", "size_bytes", "rows"):
         if key in declared and declared[key] != base.get(key):
-            return (f"{part_of(pin)} says it replaced a snapshot with {key} {declared[key]!r}, but edition "
-                    f"{before_name} pinned {base.get(key)!r}")
+            return (
+                f"{part_of(pin)} says it replaced a snapshot with {key} {declared[key]!r}, but edition "
+                f"{before_name} pinned {base.get(key)!r}"
+            )
     return ""
 
 
@@ -169,11 +188,22 @@ def move_findings(lock: dict, source_id: str, editions_from: Path | None = None)
             recorded = {p["sha256"]: p for p in pins(read_lock(recorded_copy), source_id)}
             for pin in current:
                 if recorded.get(pin["sha256"]) != pin:
-                    findings.append(Move(source_id, pin, {}, None, f"edition {name}",
-                                         f"this pin differs from the one in {recorded_copy}, which the refresh "
-                                         "wrote together with the lock"))
-        older = [(e, pins(read_lock(folder / f"{e}.lock"), source_id)) for e in list_editions(editions_from)
-                 if edition_key(e) < edition_key(name)]
+                    findings.append(
+                        Move(
+                            source_id,
+                            pin,
+                            {},
+                            None,
+                            f"edition {name}",
+                            f"this pin differs from the one in {recorded_copy}, which the refresh "
+                            "wrote together with the lock",
+                        )
+                    )
+        older = [
+            (e, pins(read_lock(folder / f"{e}.lock"), source_id))
+            for e in list_editions(editions_from)
+            if edition_key(e) < edition_key(name)
+        ]
     chain = [*older, (name or "this lock", current)]
     compared: dict[int, dict[str, Move]] = {}
     for pin in current:
@@ -196,12 +226,16 @@ def move_findings(lock: dict, source_id: str, editions_from: Path | None = None)
     return findings
 
 
-def unaccepted_moves(lock: dict, source_id: str, accepted: list[dict],
-                     editions_from: Path | None = None) -> list[tuple[dict, dict[str, float]]]:
+def unaccepted_moves(
+    lock: dict, source_id: str, accepted: list[dict], editions_from: Path | None = None
+) -> list[tuple[dict, dict[str, float]]]:
     """(pin, moves) for each failing pin; an edited lock fails whatever was accepted."""
     ok = {(a["source_id"], a["sha256"]) for a in accepted}
-    return [(m.pin, m.labelled_moves()) for m in move_findings(lock, source_id, editions_from)
-            if m.edited or (m.moves and (source_id, m.pin["sha256"]) not in ok)]
+    return [
+        (m.pin, m.labelled_moves())
+        for m in move_findings(lock, source_id, editions_from)
+        if m.edited or (m.moves and (source_id, m.pin["sha256"]) not in ok)
+    ]
 
 
 def accept(source_id: str, part: str, reason: str, lock_path: Path, path: Path | None = None) -> dict:
@@ -214,11 +248,15 @@ def accept(source_id: str, part: str, reason: str, lock_path: Path, path: Path |
     pin = _latest(matching)
     finding = next((m for m in move_findings(lock, source_id, lock_path) if m.pin["sha256"] == pin["sha256"]), None)
     if finding is not None and finding.edited:
-        raise SystemExit(f"Not accepted: {finding.edited}. The lock was edited; restore it with "
-                         f"`git checkout {lock_path}` (or run `make refresh`), then check again.")
+        raise SystemExit(
+            f"Not accepted: {finding.edited}. The lock was edited; restore it with "
+            f"`git checkout {lock_path}` (or run `make refresh`), then check again."
+        )
     baseline = (finding.baseline if finding else pin.get("previous")) or {}
     record = {
-        "source_id": source_id, "part": part, "sha256": pin["sha256"],
+        "source_id": source_id,
+        "part": part,
+        "sha256": pin["sha256"],
         "previous_sha256": baseline.get("sha256"),
         "moves_pct": {k: round(v * 100, 1) for k, v in (finding.moves if finding else {}).items()},
         "accepted_by": os.environ.get("GIT_AUTHOR_NAME") or getpass.getuser(),
@@ -243,10 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reason", required=True, help="why the move is genuine (kept in the record)")
     args = parser.parse_args(argv)
     if not args.reason.strip():
-        raise SystemExit("Give a reason: REASON=\"...\" says why the move is genuine.")
+        raise SystemExit('Give a reason: REASON="..." says why the move is genuine.')
     record = accept(args.source_id, args.part, args.reason, paths().lock_path)
-    print(f"Accepted {args.source_id} / {args.part} ({record['sha256'][:12]}): {record['moves_pct']} "
-          f"-> {acceptances_path()}")
+    print(
+        f"Accepted {args.source_id} / {args.part} ({record['sha256'][:12]}): {record['moves_pct']} "
+        f"-> {acceptances_path()}"
+    )
     return 0
 
 

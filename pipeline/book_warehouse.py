@@ -42,11 +42,17 @@ def previous_edition_from_exports() -> dict:
     """On a worker that has only the exports: the previous edition is the one PREVIOUS_WAREHOUSE_URL names."""
     url = os.environ.get("PREVIOUS_WAREHOUSE_URL")
     if not url:
-        return {"previous_edition": None, "previous_warehouse_path": None,
-                "previous_edition_error": "this build reads a shared export (WAREHOUSE_URL) and was given no "
-                                          "PREVIOUS_WAREHOUSE_URL to compare with"}
-    return {"previous_edition": read_manifest(url).get("edition"), "previous_warehouse_path": url,
-            "previous_edition_error": None}
+        return {
+            "previous_edition": None,
+            "previous_warehouse_path": None,
+            "previous_edition_error": "this build reads a shared export (WAREHOUSE_URL) and was given no "
+            "PREVIOUS_WAREHOUSE_URL to compare with",
+        }
+    return {
+        "previous_edition": read_manifest(url).get("edition"),
+        "previous_warehouse_path": url,
+        "previous_edition_error": None,
+    }
 
 
 class PreviousEditionOutputs(JsonOutputs):
@@ -63,7 +69,9 @@ class PreviousEditionOutputs(JsonOutputs):
         return super().load_input(context)
 
 
-@dg.io_manager(required_resource_keys={"warehouse"},
-               description="The previous edition's whereabouts: the warehouse's output, or the shared exports'.")
+@dg.io_manager(
+    required_resource_keys={"warehouse"},
+    description="The previous edition's whereabouts: the warehouse's output, or the shared exports'.",
+)
 def previous_edition_outputs(_) -> PreviousEditionOutputs:
     return PreviousEditionOutputs()

@@ -28,6 +28,7 @@ from pipeline.occupation import OccupationError, check_format, known_occupations
 from pipeline.settings import Paths, catalog_socs, paths, setting, switch
 from pipeline.snapshots import SnapshotMismatchError
 
+
 def _fail(message: str) -> int:
     print(f"\nBUILD STOPPED: {message}", file=sys.stderr)
     return 2
@@ -63,20 +64,31 @@ def _published_occupations(lock: dict, p: Paths) -> dict[str, str]:
     res = resolve_source(oews_current, lock, store, mirror=mirror_from_env(), remote=remote_from_settings())
     known = oews_current.published_occupations(store, res.snapshots)
     if not known:
-        raise OccupationError("the OEWS current release is not in this build, so no occupation can be checked or "
-                              "reported. Restore its snapshot (SOURCES_MIRROR, the snapshot remote) or `make refresh`.")
+        raise OccupationError(
+            "the OEWS current release is not in this build, so no occupation can be checked or "
+            "reported. Restore its snapshot (SOURCES_MIRROR, the snapshot remote) or `make refresh`."
+        )
     return known
 
 
 def run_config(p: Paths, edition: str, lock_sha256: str, soc: str, catalog: list[str]) -> dict:
     """Every setting of a build as Dagster run config: the runs record what they were given."""
-    return {"resources": {
-        "warehouse": {"config": {
-            "warehouse_dir": str(p.warehouse_dir), "build_dir": str(p.build_dir), "edition": p.edition or "",
-            "lock_sha256": lock_sha256, "sources_mirror": setting("sources_mirror", ""),
-            "snapshot_remote": setting("snapshot_remote", ""), "strict": switch("strict")}},
-        "report": {"config": {"edition": edition, "soc": soc, "catalog_socs": catalog}},
-    }}
+    return {
+        "resources": {
+            "warehouse": {
+                "config": {
+                    "warehouse_dir": str(p.warehouse_dir),
+                    "build_dir": str(p.build_dir),
+                    "edition": p.edition or "",
+                    "lock_sha256": lock_sha256,
+                    "sources_mirror": setting("sources_mirror", ""),
+                    "snapshot_remote": setting("snapshot_remote", ""),
+                    "strict": switch("strict"),
+                }
+            },
+            "report": {"config": {"edition": edition, "soc": soc, "catalog_socs": catalog}},
+        }
+    }
 
 
 def planned_runs(socs: list[str], warehouse_only: bool, catalog: bool) -> list[tuple[str, str, str | None]]:
@@ -101,10 +113,16 @@ def warehouse_only_selection() -> list[dg.AssetKey]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--soc", default=None, help="SOC code, e.g. 29-1122 (default: SOC, else pyproject's soc)")
-    parser.add_argument("--edition", default=None,
-                        help="an earlier edition to build, e.g. 2026Q4 (default: EDITION, else the live lock's)")
-    parser.add_argument("--catalog", action="store_true",
-                        help="build a book for each of CATALOG_SOCS and the catalogue site that links them")
+    parser.add_argument(
+        "--edition",
+        default=None,
+        help="an earlier edition to build, e.g. 2026Q4 (default: EDITION, else the live lock's)",
+    )
+    parser.add_argument(
+        "--catalog",
+        action="store_true",
+        help="build a book for each of CATALOG_SOCS and the catalogue site that links them",
+    )
     parser.add_argument("--warehouse-only", action="store_true", help="build the warehouse, no books")
     args = parser.parse_args(argv)
     soc = args.soc or setting("soc")
@@ -129,8 +147,13 @@ def main(argv: list[str] | None = None) -> int:
         for label, job_name, partition in planned_runs(socs, args.warehouse_only, args.catalog):
             selection = warehouse_only_selection() if args.warehouse_only else None
             result = defs.resolve_job_def(job_name).execute_in_process(
-                run_config=config, instance=instance, partition_key=partition, asset_selection=selection,
-                raise_on_error=False, tags={"edition": edition, **({"soc": partition} if partition else {})})
+                run_config=config,
+                instance=instance,
+                partition_key=partition,
+                asset_selection=selection,
+                raise_on_error=False,
+                tags={"edition": edition, **({"soc": partition} if partition else {})},
+            )
             if not result.success:
                 return _fail(f"{label}: " + _explain(result))
     if args.warehouse_only:

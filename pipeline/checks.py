@@ -6,7 +6,6 @@ cross-table checks are written out below.
 All are blocking: a failed check stops everything downstream of its table, so no page is built from it.
 """
 
-
 import dagster as dg
 
 from pipeline.domain import territory_area_codes
@@ -39,7 +38,7 @@ def result(table: str, rule: str, rows: list, columns: list[str]) -> dg.AssetChe
         passed=False,
         severity=dg.AssetCheckSeverity.ERROR,
         description=f"{table}: {len(rows)}{'+' if len(rows) >= 100 else ''} row(s) break the rule '{rule}'. "
-                    f"First: {sample}",
+        f"First: {sample}",
         metadata={"failing_rows": len(rows)},
     )
 
@@ -48,8 +47,7 @@ def key_violations(con, table: str, rules: TableRules) -> tuple[list, list[str]]
     key = ", ".join(rules.key)
     nulls = " OR ".join(f"{c} IS NULL" for c in rules.key)
     rows = con.execute(
-        f"SELECT {key}, count(*) AS copies FROM {table} GROUP BY ALL HAVING count(*) > 1 OR bool_or({nulls}) "
-        "LIMIT 100"
+        f"SELECT {key}, count(*) AS copies FROM {table} GROUP BY ALL HAVING count(*) > 1 OR bool_or({nulls}) LIMIT 100"
     ).fetchall()
     return rows, [*rules.key, "copies"]
 
@@ -100,8 +98,10 @@ def column_violations(con, spec: TableSpec) -> list[tuple[str, str, str]]:
 
 
 def _columns_check(spec: TableSpec):
-    rule = (f"has exactly the {len(spec.columns)} columns its source package declares, with their types "
-            "(pipeline/sources/<source>/tables.py)")
+    rule = (
+        f"has exactly the {len(spec.columns)} columns its source package declares, with their types "
+        "(pipeline/sources/<source>/tables.py)"
+    )
 
     @dg.asset_check(asset=spec.name, name=f"{spec.name}__columns_as_declared", blocking=True, description=rule)
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -125,11 +125,16 @@ def generated_checks(tables: set[str]) -> list:
     return checks
 
 
-@dg.asset_check(asset="stg_oews__cells", blocking=True,
-                description="State employment (50 states and DC) adds up to the national figure within rounding.")
+@dg.asset_check(
+    asset="stg_oews__cells",
+    blocking=True,
+    description="State employment (50 states and DC) adds up to the national figure within rounding.",
+)
 def stg_oews__cells_states_sum_to_nation(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    rule = (f"sum of published state employment <= national + {STATE_ROUNDING_SLACK_PER_STATE} per state, and "
-            f"within {STATE_ROUNDING_SLACK_PER_STATE} per state of it when every state is published")
+    rule = (
+        f"sum of published state employment <= national + {STATE_ROUNDING_SLACK_PER_STATE} per state, and "
+        f"within {STATE_ROUNDING_SLACK_PER_STATE} per state of it when every state is published"
+    )
     territories = ", ".join(f"'{c}'" for c in TERRITORY_AREA_CODES)
     with warehouse.connect(read_only=True) as con:
         rows = con.execute(
@@ -175,11 +180,15 @@ def _ep_rule(tolerance: float) -> str:
     return f"EP base-year employment (with the self-employed) >= {1 - tolerance:.0%} of OEWS employment, same year"
 
 
-@dg.asset_check(asset="stg_ep__occupation_projections", blocking=True,
-                additional_deps=["core_oews__national_wage_history"],
-                description=_ep_rule(EP_BELOW_OEWS_TOLERANCE) + ", for the occupations with a book")
-def stg_ep__covers_oews_for_the_report_occupations(warehouse: WarehouseResource,
-                                                   report: ReportParams) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset="stg_ep__occupation_projections",
+    blocking=True,
+    additional_deps=["core_oews__national_wage_history"],
+    description=_ep_rule(EP_BELOW_OEWS_TOLERANCE) + ", for the occupations with a book",
+)
+def stg_ep__covers_oews_for_the_report_occupations(
+    warehouse: WarehouseResource, report: ReportParams
+) -> dg.AssetCheckResult:
     # The tight margin applies to the books' own occupations, whose outlook chapters set EP beside OEWS.
     socs = report.book_socs()
     rule = _ep_rule(EP_BELOW_OEWS_TOLERANCE) + f" (SOC {', '.join(socs)})"
@@ -188,9 +197,12 @@ def stg_ep__covers_oews_for_the_report_occupations(warehouse: WarehouseResource,
     return result("stg_ep__occupation_projections", rule, rows, EP_COLUMNS)
 
 
-@dg.asset_check(asset="stg_ep__occupation_projections", blocking=True,
-                additional_deps=["core_oews__national_wage_history"],
-                description=_ep_rule(EP_BELOW_OEWS_TOLERANCE_ANY_OCCUPATION) + ", every occupation")
+@dg.asset_check(
+    asset="stg_ep__occupation_projections",
+    blocking=True,
+    additional_deps=["core_oews__national_wage_history"],
+    description=_ep_rule(EP_BELOW_OEWS_TOLERANCE_ANY_OCCUPATION) + ", every occupation",
+)
 def stg_ep__covers_oews_for_every_occupation(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     rule = _ep_rule(EP_BELOW_OEWS_TOLERANCE_ANY_OCCUPATION)
     with warehouse.connect(read_only=True) as con:

@@ -39,24 +39,31 @@ BUILD_OCCUPATION_BOOK = "build_occupation_book"
 BUILD_CATALOG_SITE = "build_catalog_site"
 
 build_warehouse_job = dg.define_asset_job(
-    BUILD_WAREHOUSE, description="The warehouse (every occupation at once), its checks, the previous edition's "
+    BUILD_WAREHOUSE,
+    description="The warehouse (every occupation at once), its checks, the previous edition's "
     "warehouse, and every occupation of the release registered as a partition.",
     selection=dg.AssetSelection.assets(*warehouse_assets, editions.previous_edition_warehouse)
-    | dg.AssetSelection.checks(*all_checks))
+    | dg.AssetSelection.checks(*all_checks),
+)
 # Partitioned like its assets (one run per occupation): launch a backfill over any set of occupations.
 build_occupation_book_job = dg.define_asset_job(
-    BUILD_OCCUPATION_BOOK, description="One occupation's book (a partition: its SOC code).",
-    selection=dg.AssetSelection.assets(*occupation_assets))
+    BUILD_OCCUPATION_BOOK,
+    description="One occupation's book (a partition: its SOC code).",
+    selection=dg.AssetSelection.assets(*occupation_assets),
+)
 build_catalog_site_job = dg.define_asset_job(
-    BUILD_CATALOG_SITE, description="The catalogue: a landing page and a copy of each catalogue occupation's book.",
-    selection=[landing.catalog_site])
+    BUILD_CATALOG_SITE,
+    description="The catalogue: a landing page and a copy of each catalogue occupation's book.",
+    selection=[landing.catalog_site],
+)
 
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
     jobs=[build_warehouse_job, build_occupation_book_job, build_catalog_site_job, refresh_sources_job],
     schedules=[quarterly_refresh_schedule],
-    resources=default_resources() | {
+    resources=default_resources()
+    | {
         # Only the refresh job asks for it, so a build never needs the variable; Dagster records its name only.
         "refresh_secrets": RefreshSecrets(bls_api_key=dg.EnvVar("BLS_API_KEY")),
     },

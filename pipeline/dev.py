@@ -31,8 +31,10 @@ def register_warehouse_occupations() -> int:
         with duckdb.connect(str(db), read_only=True) as con:
             socs = sorted(known_occupations(con))
     except duckdb.Error as exc:  # a build is writing it, or it is from an interrupted first build
-        print(f"The occupations of {db} are not registered yet ({exc}); running build_warehouse registers them.",
-              file=sys.stderr)
+        print(
+            f"The occupations of {db} are not registered yet ({exc}); running build_warehouse registers them.",
+            file=sys.stderr,
+        )
         return 0
     instance = dg.DagsterInstance.get()
     try:

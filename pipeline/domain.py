@@ -25,8 +25,15 @@ TERRITORIES_SEED = SEEDS_DIR / "territories.csv"
 OCCUPATION_FAMILIES_SEED = SEEDS_DIR / "occupation_families.csv"
 DOMAIN_SEEDS = (SETTINGS_SEED, CLAIM_GROUPS_SEED, TERRITORIES_SEED, OCCUPATION_FAMILIES_SEED)
 
-SETTINGS_COLUMNS = ["setting_id", "report_variant", "oews_industry_code", "oews_industry_title", "ces_industry_code",
-                    "is_proxy", "caveat"]
+SETTINGS_COLUMNS = [
+    "setting_id",
+    "report_variant",
+    "oews_industry_code",
+    "oews_industry_title",
+    "ces_industry_code",
+    "is_proxy",
+    "caveat",
+]
 CLAIM_GROUP_COLUMNS = ["claim_id", "setting_id", "group_id", "group_label"]
 TERRITORY_COLUMNS = ["state_fips_code", "usps_code", "name"]
 OCCUPATION_FAMILY_COLUMNS = ["soc_code", "family", "role", "supervising_soc_code", "title"]
@@ -50,8 +57,11 @@ def _read_settings(path: Path) -> tuple[dict[str, str], ...]:
     rows = read_seed(path, SETTINGS_COLUMNS)
     for lineno, row in enumerate(rows, start=2):
         if not row["oews_industry_code"].isdigit() or len(row["oews_industry_code"]) != 6:
-            raise SourceFileError(path.name, f"line {lineno}, field oews_industry_code: "
-                                             f"{row['oews_industry_code']!r} is not a 6-digit OEWS industry code.")
+            raise SourceFileError(
+                path.name,
+                f"line {lineno}, field oews_industry_code: "
+                f"{row['oews_industry_code']!r} is not a 6-digit OEWS industry code.",
+            )
         if row["is_proxy"] not in ("true", "false"):
             raise SourceFileError(path.name, f"line {lineno}, field is_proxy: {row['is_proxy']!r} is not true/false.")
     return tuple(rows)
@@ -88,8 +98,10 @@ def _claim_groups() -> tuple[dict[str, str], ...]:
     known = set(care_setting_ids())
     for lineno, row in enumerate(rows, start=2):
         if row["setting_id"] not in known:
-            raise SourceFileError(CLAIM_GROUPS_SEED.name, f"line {lineno}, field setting_id: {row['setting_id']!r} "
-                                                          f"is not a setting of {SETTINGS_SEED.name}.")
+            raise SourceFileError(
+                CLAIM_GROUPS_SEED.name,
+                f"line {lineno}, field setting_id: {row['setting_id']!r} is not a setting of {SETTINGS_SEED.name}.",
+            )
     return tuple(rows)
 
 
@@ -122,8 +134,9 @@ def _territories() -> tuple[dict[str, str], ...]:
     for lineno, row in enumerate(rows, start=2):
         code = row["state_fips_code"]
         if not (code.isdigit() and len(code) == 2):
-            raise SourceFileError(TERRITORIES_SEED.name, f"line {lineno}, field state_fips_code: {code!r} is not a "
-                                                         "2-digit FIPS code.")
+            raise SourceFileError(
+                TERRITORIES_SEED.name, f"line {lineno}, field state_fips_code: {code!r} is not a 2-digit FIPS code."
+            )
     return tuple(rows)
 
 
@@ -146,12 +159,16 @@ def _families() -> tuple[dict[str, str], ...]:
     socs = {row["soc_code"] for row in rows}
     for lineno, row in enumerate(rows, start=2):
         if row["role"] not in ("therapist", "assistant"):
-            raise SourceFileError(OCCUPATION_FAMILIES_SEED.name, f"line {lineno}, field role: {row['role']!r} is "
-                                                                 "not therapist or assistant.")
+            raise SourceFileError(
+                OCCUPATION_FAMILIES_SEED.name,
+                f"line {lineno}, field role: {row['role']!r} is not therapist or assistant.",
+            )
         if row["supervising_soc_code"] and row["supervising_soc_code"] not in socs:
-            raise SourceFileError(OCCUPATION_FAMILIES_SEED.name,
-                                  f"line {lineno}, field supervising_soc_code: {row['supervising_soc_code']!r} "
-                                  "is not an occupation of this file.")
+            raise SourceFileError(
+                OCCUPATION_FAMILIES_SEED.name,
+                f"line {lineno}, field supervising_soc_code: {row['supervising_soc_code']!r} "
+                "is not an occupation of this file.",
+            )
     return tuple(rows)
 
 

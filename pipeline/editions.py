@@ -110,8 +110,14 @@ def _no_checkpoint(name: str) -> None:
     pass
 
 
-def record_edition(lock_path: Path, lock: dict, when: datetime, *, expect_sha256=UNCHECKED,
-                   checkpoint: Callable[[str], None] = _no_checkpoint) -> str:
+def record_edition(
+    lock_path: Path,
+    lock: dict,
+    when: datetime,
+    *,
+    expect_sha256=UNCHECKED,
+    checkpoint: Callable[[str], None] = _no_checkpoint,
+) -> str:
     """Name the new lock's edition, keep its copy under editions/, then replace the live lock (last).
 
     ``expect_sha256`` is the digest of the live lock as the refresh read it (None: there was none); the live
@@ -126,8 +132,9 @@ def record_edition(lock_path: Path, lock: dict, when: datetime, *, expect_sha256
     write_new_lock(copy, stamped)
     checkpoint("edition-written")
     try:
-        write_lock(lock_path, stamped, expect_sha256=expect_sha256,
-                   before_replace=lambda: checkpoint("before-lock-rename"))
+        write_lock(
+            lock_path, stamped, expect_sha256=expect_sha256, before_replace=lambda: checkpoint("before-lock-rename")
+        )
     except BaseException:
         copy.unlink(missing_ok=True)
         raise

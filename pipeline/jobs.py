@@ -7,8 +7,9 @@ from pipeline.resources import RefreshSecrets, WarehouseResource
 
 
 @dg.op(description="Fetch every source, store new snapshots, and re-pin warehouse/sources.lock atomically.")
-def refresh_sources(context: dg.OpExecutionContext, warehouse: WarehouseResource,
-                    refresh_secrets: RefreshSecrets) -> None:
+def refresh_sources(
+    context: dg.OpExecutionContext, warehouse: WarehouseResource, refresh_secrets: RefreshSecrets
+) -> None:
     # The BLS API client reads BLS_API_KEY itself, when it builds a request. Requiring the resource makes a
     # scheduled refresh without the key stop before it fetches anything, naming the variable, rather than run
     # into the keyless daily quota halfway. (`make refresh` outside Dagster still runs without a key.)
@@ -30,6 +31,8 @@ def refresh_sources_job():
 # OEWS appears each spring, EP each autumn, CES and JOLTS monthly: a quarterly pass catches all of them, and a
 # maintainer reviews the lock diff it leaves before rebuilding. 06:00 UTC on the 15th of Feb, May, Aug and Nov.
 quarterly_refresh_schedule = dg.ScheduleDefinition(
-    name="quarterly_refresh", job=refresh_sources_job, cron_schedule="0 6 15 2,5,8,11 *",
+    name="quarterly_refresh",
+    job=refresh_sources_job,
+    cron_schedule="0 6 15 2,5,8,11 *",
     execution_timezone="UTC",
 )

@@ -55,10 +55,15 @@ def pay_chart_svg(frame: pd.DataFrame) -> str | None:
     shown = frame.dropna(subset=["annual_median_wage_usd"])
     if shown.empty:
         return None
-    chart = alt.Chart(shown).mark_bar().encode(
-        x=alt.X("annual_median_wage_usd:Q", title="Median annual wage (USD)", axis=alt.Axis(format="$,.0f")),
-        y=alt.Y("occupation_title:N", title=None, sort="-x", axis=alt.Axis(labelLimit=400)),
-    ).properties(width=520, height=32 * len(shown))
+    chart = (
+        alt.Chart(shown)
+        .mark_bar()
+        .encode(
+            x=alt.X("annual_median_wage_usd:Q", title="Median annual wage (USD)", axis=alt.Axis(format="$,.0f")),
+            y=alt.Y("occupation_title:N", title=None, sort="-x", axis=alt.Axis(labelLimit=400)),
+        )
+        .properties(width=520, height=32 * len(shown))
+    )
     return vlc.vegalite_to_svg(chart.to_json(), config={"font": "sans-serif"})
 
 
@@ -66,7 +71,9 @@ def render(con, socs: list[str], edition: str, downloads: Path) -> str:
     frame = comparison(con, socs)
     downloads.mkdir(parents=True, exist_ok=True)
     frame.to_csv(downloads / "occupations.csv", index=False)
-    period = frame["reference_period"].dropna().iloc[0] if frame["reference_period"].notna().any() else "the current release"
+    period = (
+        frame["reference_period"].dropna().iloc[0] if frame["reference_period"].notna().any() else "the current release"
+    )
     ep = frame["projections_edition"].dropna()
     rows = []
     for row in frame.itertuples():
@@ -77,14 +84,29 @@ def render(con, socs: list[str], edition: str, downloads: Path) -> str:
             f"<td class=num>{html.escape(_median_pay(row))}</td><td class=num>{change}</td><td class=num>{openings}</td></tr>"
         )
     svg = pay_chart_svg(frame)
-    figure = (f'<figure><img alt="Bar chart of the median annual wage of each occupation in the catalogue" '
-              f'src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}"><figcaption>Median annual wage, {period}. '
-              f'Occupations for which BLS publishes only hourly pay are left out.</figcaption></figure>') if svg else ""
-    outlook_note = (f"Projected change and openings are from the Employment Projections {ep.iloc[0]}."
-                    if not ep.empty else "The Employment Projections are not in this build, so the outlook columns are empty.")
+    figure = (
+        (
+            f'<figure><img alt="Bar chart of the median annual wage of each occupation in the catalogue" '
+            f'src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}"><figcaption>Median annual wage, {period}. '
+            f"Occupations for which BLS publishes only hourly pay are left out.</figcaption></figure>"
+        )
+        if svg
+        else ""
+    )
+    outlook_note = (
+        f"Projected change and openings are from the Employment Projections {ep.iloc[0]}."
+        if not ep.empty
+        else "The Employment Projections are not in this build, so the outlook columns are empty."
+    )
     return PAGE.format(
-        edition=html.escape(edition), period=html.escape(period), rows="\n".join(rows), figure=figure,
-        outlook_note=outlook_note, ep_period=html.escape(ep.iloc[0]) if not ep.empty else "", source=html.escape(source_line(con, TABLES)), n=len(frame),
+        edition=html.escape(edition),
+        period=html.escape(period),
+        rows="\n".join(rows),
+        figure=figure,
+        outlook_note=outlook_note,
+        ep_period=html.escape(ep.iloc[0]) if not ep.empty else "",
+        source=html.escape(source_line(con, TABLES)),
+        n=len(frame),
     )
 
 

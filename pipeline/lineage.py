@@ -39,8 +39,10 @@ def record_lineage(con, snaps: list[SnapshotMeta], counts: dict[str, int], built
 # The project's tables by layer; anything else a query names (a CTE, a registered DataFrame, information_schema)
 # is not a warehouse table.
 TABLE_PREFIXES = ("stg_", "core_", "mart_", "seed_", "meta_")
-_CREATE_AS = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:TABLE|VIEW)\s+\S+\s+AS\s+(.*)$",
-                        re.IGNORECASE | re.DOTALL)
+_CREATE_AS = re.compile(
+    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:TABLE|VIEW)\s+\S+\s+AS\s+(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
 _parser = threading.local()
 
 

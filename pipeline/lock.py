@@ -54,8 +54,10 @@ def parse_lock(text: str, path: Path, known_sources: Collection[str] | None = No
         raise LockError(f"{path} is not valid JSON ({exc}); restore it with `git checkout {path}`.") from exc
     if not isinstance(data, dict) or data.get("version") not in READABLE_VERSIONS:
         version = data.get("version") if isinstance(data, dict) else None
-        raise LockError(f"{path} has lock version {version}; this code reads {READABLE_VERSIONS}. "
-                        f"Restore it with `git checkout {path}`.")
+        raise LockError(
+            f"{path} has lock version {version}; this code reads {READABLE_VERSIONS}. "
+            f"Restore it with `git checkout {path}`."
+        )
     validate_lock(data, path, known_sources)
     data["version"] = LOCK_VERSION
     return data
@@ -67,18 +69,21 @@ def validate_lock(data: dict, path: Path, known_sources: Collection[str] | None 
     known = set(known_sources) if known_sources is not None else _registered_source_ids()
     edition = data.get("edition")
     if edition is not None and not (isinstance(edition, str) and EDITION_PATTERN.match(edition)):
-        raise LockError(f"{path}: field 'edition' is {edition!r}, not a name like 2026Q4 or 2026Q4.2; "
-                        f"fix that field or {restore}.")
+        raise LockError(
+            f"{path}: field 'edition' is {edition!r}, not a name like 2026Q4 or 2026Q4.2; fix that field or {restore}."
+        )
     sources = data.get("sources")
     if not isinstance(sources, dict):
-        raise LockError(f"{path} has no \"sources\" object; {restore}.")
+        raise LockError(f'{path} has no "sources" object; {restore}.')
     for source_id, entry in sources.items():
         if source_id not in known:
-            raise LockError(f"{path}: source {source_id!r} is not one this code knows ({', '.join(sorted(known))}); "
-                            f"remove it or {restore}.")
+            raise LockError(
+                f"{path}: source {source_id!r} is not one this code knows ({', '.join(sorted(known))}); "
+                f"remove it or {restore}."
+            )
         snapshots = entry.get("snapshots") if isinstance(entry, dict) else None
         if not isinstance(snapshots, list):
-            raise LockError(f"{path}: source {source_id} has no \"snapshots\" list; {restore}.")
+            raise LockError(f'{path}: source {source_id} has no "snapshots" list; {restore}.')
         for n, pin in enumerate(snapshots, start=1):
             _validate_pin(pin, f"{path}: {source_id} / ", n, restore)
 
@@ -172,8 +177,9 @@ def _write_temp(path: Path, lock: dict) -> str:
     return tmp
 
 
-def write_lock(path: Path, lock: dict, *, expect_sha256=UNCHECKED,
-               before_replace: Callable[[], None] | None = None) -> None:
+def write_lock(
+    path: Path, lock: dict, *, expect_sha256=UNCHECKED, before_replace: Callable[[], None] | None = None
+) -> None:
     """Replace the lock atomically: readers see the old file or the new one, never half of either.
 
     With ``expect_sha256`` (the digest of the lock as it was read, or None for "there was none") this is a
@@ -188,7 +194,8 @@ def write_lock(path: Path, lock: dict, *, expect_sha256=UNCHECKED,
         if expect_sha256 is not UNCHECKED and lock_digest(path) != expect_sha256:
             raise LockChangedError(
                 f"{path} changed while this refresh ran (another process wrote it), so this refresh did not "
-                "replace it: the lock is as the other writer left it and nothing was lost. Run the refresh again.")
+                "replace it: the lock is as the other writer left it and nothing was lost. Run the refresh again."
+            )
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -202,7 +209,8 @@ def write_new_lock(path: Path, lock: dict) -> None:
     try:
         os.link(tmp, path)  # atomic, and refuses an existing name (unlike a rename)
     except FileExistsError as exc:
-        raise LockError(f"{path} already exists and is never overwritten; run the refresh again "
-                        "(it names the next edition).") from exc
+        raise LockError(
+            f"{path} already exists and is never overwritten; run the refresh again (it names the next edition)."
+        ) from exc
     finally:
         os.unlink(tmp)

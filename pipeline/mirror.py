@@ -53,24 +53,37 @@ class Mirror:
         self._real_root = self.root.resolve()  # the root itself may be a symlink: the user chose it
         self._by_url: dict[str, list[MirrorEntry]] = {}
         with open(self.index_path, newline="") as fh:
-            numbered = [(n, line) for n, line in enumerate(fh, start=1)
-                        if line.strip() and not line.lstrip().startswith("#")]
+            numbered = [
+                (n, line) for n, line in enumerate(fh, start=1) if line.strip() and not line.lstrip().startswith("#")
+            ]
         for lineno, line in numbered:
             row = next(csv.reader([line], delimiter="\t"))
             if len(row) < 3:
-                raise MirrorError(f"{self.index_path}: line {lineno} has {len(row)} fields; expected url, "
-                                  "local_path, relation, reference_period, note")
+                raise MirrorError(
+                    f"{self.index_path}: line {lineno} has {len(row)} fields; expected url, "
+                    "local_path, relation, reference_period, note"
+                )
             url, local_path, relation = (f.strip() for f in row[:3])
             if relation not in RELATIONS:
-                raise MirrorError(f"{self.index_path}: line {lineno} ({local_path}) has relation {relation!r}; "
-                                  f"expected one of {sorted(RELATIONS)}")
+                raise MirrorError(
+                    f"{self.index_path}: line {lineno} ({local_path}) has relation {relation!r}; "
+                    f"expected one of {sorted(RELATIONS)}"
+                )
             problem = self._path_problem(local_path)
             if problem:
-                raise MirrorError(f"{self.index_path}: line {lineno}: local_path {local_path!r} {problem}. Paths "
-                                  "must be relative and inside the mirror root, with no symlinks; fix or remove "
-                                  "the line.")
-            entry = MirrorEntry(url, local_path, self.root / local_path, relation,
-                                row[3].strip() if len(row) > 3 else "", row[4].strip() if len(row) > 4 else "")
+                raise MirrorError(
+                    f"{self.index_path}: line {lineno}: local_path {local_path!r} {problem}. Paths "
+                    "must be relative and inside the mirror root, with no symlinks; fix or remove "
+                    "the line."
+                )
+            entry = MirrorEntry(
+                url,
+                local_path,
+                self.root / local_path,
+                relation,
+                row[3].strip() if len(row) > 3 else "",
+                row[4].strip() if len(row) > 4 else "",
+            )
             if entry.path.is_file():  # an index line whose file is gone is simply not offered
                 self._by_url.setdefault(url, []).append(entry)
 
@@ -78,8 +91,11 @@ class Mirror:
         """Why ``local_path`` may not be offered (outside the root, or through a symlink), or None."""
         if not local_path:
             return "is empty"
-        if PurePosixPath(local_path).is_absolute() or PureWindowsPath(local_path).is_absolute() \
-                or PureWindowsPath(local_path).drive:
+        if (
+            PurePosixPath(local_path).is_absolute()
+            or PureWindowsPath(local_path).is_absolute()
+            or PureWindowsPath(local_path).drive
+        ):
             return "is absolute"
         if ".." in PurePosixPath(local_path.replace("\\", "/")).parts:
             return "goes up with '..'"
@@ -98,9 +114,11 @@ class Mirror:
         for entry in entries:
             problem = self._path_problem(entry.local_path)
             if problem:
-                raise MirrorError(f"{self.index_path}: local_path {entry.local_path!r} {problem} (it changed after "
-                                  "the index was read). Paths must be relative and inside the mirror root, with "
-                                  "no symlinks.")
+                raise MirrorError(
+                    f"{self.index_path}: local_path {entry.local_path!r} {problem} (it changed after "
+                    "the index was read). Paths must be relative and inside the mirror root, with "
+                    "no symlinks."
+                )
         return entries
 
     def open(self, entry: MirrorEntry) -> BinaryIO:
@@ -118,11 +136,14 @@ class Mirror:
                 try:
                     child = os.open(part, flags, dir_fd=fd)
                 except OSError as exc:
-                    if exc.errno == errno.ELOOP or (exc.errno == errno.ENOTDIR and os.path.islink(
-                            os.path.join(self._real_root, *parts[:n + 1]))):
-                        raise MirrorError(f"{self.index_path}: local_path {entry.local_path!r} passes through a "
-                                          f"symlink at {part!r} (it changed after the index was read). Paths must "
-                                          "be relative and inside the mirror root, with no symlinks.") from exc
+                    if exc.errno == errno.ELOOP or (
+                        exc.errno == errno.ENOTDIR and os.path.islink(os.path.join(self._real_root, *parts[: n + 1]))
+                    ):
+                        raise MirrorError(
+                            f"{self.index_path}: local_path {entry.local_path!r} passes through a "
+                            f"symlink at {part!r} (it changed after the index was read). Paths must "
+                            "be relative and inside the mirror root, with no symlinks."
+                        ) from exc
                     raise
                 os.close(fd)
                 fd = child

@@ -30,8 +30,10 @@ def read_output(path: Path, asset: str) -> dict:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise OutputMissingError(f"{asset} has not been materialised ({path} is missing); run the whole build "
-                                 "(`make book`), or its job in the Dagster UI.") from None
+        raise OutputMissingError(
+            f"{asset} has not been materialised ({path} is missing); run the whole build "
+            "(`make book`), or its job in the Dagster UI."
+        ) from None
 
 
 def write_output(path: Path, value: dict) -> None:
@@ -55,7 +57,9 @@ class JsonOutputs(dg.IOManager):
         return read_output(output_path(context.resources.warehouse.paths(), asset, partition), asset)
 
 
-@dg.io_manager(required_resource_keys={"warehouse"},
-               description="Small outputs (report parameters) as JSON under the build's own folders.")
+@dg.io_manager(
+    required_resource_keys={"warehouse"},
+    description="Small outputs (report parameters) as JSON under the build's own folders.",
+)
 def json_outputs(_) -> JsonOutputs:
     return JsonOutputs()

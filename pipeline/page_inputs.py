@@ -209,11 +209,18 @@ def build_declaration(state_dirs: list[Path], pages: list[Path], previous: dict)
 
 
 def write_declaration(pages: dict, path: Path = DECLARATION) -> None:
-    text = json.dumps({
-        "generated_by": UPDATE_COMMAND,
-        "note": "Generated: what each page reads (tables, recorded when it ran) and imports (modules). Do not edit.",
-        "pages": pages,
-    }, indent=2, sort_keys=True) + "\n"
+    text = (
+        json.dumps(
+            {
+                "generated_by": UPDATE_COMMAND,
+                "note": "Generated: what each page reads (tables, recorded when it ran) and imports (modules). Do not edit.",
+                "pages": pages,
+            },
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n"
+    )
     tmp = Path(path).with_suffix(".json.tmp")
     tmp.write_text(text)
     tmp.replace(path)
@@ -221,8 +228,9 @@ def write_declaration(pages: dict, path: Path = DECLARATION) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--update", action="store_true",
-                        help="rewrite book/page_inputs.json from the books built under BUILD_DIR")
+    parser.add_argument(
+        "--update", action="store_true", help="rewrite book/page_inputs.json from the books built under BUILD_DIR"
+    )
     args = parser.parse_args(argv)
     if not args.update:
         parser.print_help()
@@ -236,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pages, unrecorded = build_declaration(state_dirs, sorted(NOTEBOOK_DIR.glob("*.md")), load_declaration())
     write_declaration(pages)
-    print(f"Wrote {DECLARATION.relative_to(PROJECT_ROOT)}: {len(pages)} pages, from the books in "
-          + ", ".join(d.parent.name for d in state_dirs) + ".")
+    print(
+        f"Wrote {DECLARATION.relative_to(PROJECT_ROOT)}: {len(pages)} pages, from the books in "
+        + ", ".join(d.parent.name for d in state_dirs)
+        + "."
+    )
     if unrecorded:
         print("Not executed in those books, tables kept as declared: " + ", ".join(unrecorded))
     return 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-
 OCCUPATION_PARTITIONS = "occupation"
 
 occupation_partitions = dg.DynamicPartitionsDefinition(name=OCCUPATION_PARTITIONS)

@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline.assets.notebooks import execute_notebook
 from pipeline.assets.editions import load_previous_edition
+from pipeline.assets.notebooks import execute_notebook
 from pipeline.outputs import OutputMissingError
 from pipeline.settings import paths, report_edition, setting
 
@@ -29,12 +29,18 @@ def main(argv: list[str] | None = None) -> int:
 
     p = paths()
     with duckdb.connect(str(p.duckdb_path), read_only=True) as con:
-        title = con.execute("SELECT occupation_title FROM mart_oews__national_wages WHERE soc_code = ?",
-                            [args.soc]).fetchall()[0][0]
+        title = con.execute(
+            "SELECT occupation_title FROM mart_oews__national_wages WHERE soc_code = ?", [args.soc]
+        ).fetchall()[0][0]
         period = con.execute("SELECT reference_period FROM stg_oews__release").fetchall()[0][0]
-    params = {"soc": args.soc, "occupation_title": title, "edition": report_edition(),
-              "oews_reference_period": period, "warehouse_path": str(p.duckdb_path),
-              "downloads_dir": str(args.out / "_static" / "data")}
+    params = {
+        "soc": args.soc,
+        "occupation_title": title,
+        "edition": report_edition(),
+        "oews_reference_period": period,
+        "warehouse_path": str(p.duckdb_path),
+        "downloads_dir": str(args.out / "_static" / "data"),
+    }
     try:  # the "What changed" page compares with the previous edition when a build has made its warehouse
         previous = load_previous_edition(p)
     except OutputMissingError:
@@ -67,8 +73,10 @@ def render(notebook: Path) -> str:
             elif output.get("output_type") == "stream":
                 parts.append(f"<pre>{output.get('text', '')}</pre>")
     css = (Path(__file__).resolve().parents[1] / "book" / "_static" / "report.css").read_text()
-    return (f"<!doctype html><html><head><meta charset='utf-8'><style>body{{font-family:sans-serif;"
-            f"max-width:60rem;margin:2rem auto}}{css}</style></head><body>{''.join(parts)}</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><style>body{{font-family:sans-serif;"
+        f"max-width:60rem;margin:2rem auto}}{css}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
 if __name__ == "__main__":

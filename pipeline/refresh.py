@@ -27,8 +27,8 @@ from pathlib import Path
 from pipeline.acceptance import MAX_MOVE, compare_source, keeps_vintages
 from pipeline.editions import discard_orphan_editions, editions_dir, record_edition
 from pipeline.lock import LOCK_VERSION, TEMP_PREFIX, parse_lock, part_of, pin_record, pins
-from pipeline.refresh_guard import RefreshBusyError, exclusive_refresh
 from pipeline.mirror import mirror_from_env
+from pipeline.refresh_guard import RefreshBusyError, exclusive_refresh
 from pipeline.remote import remote_from_settings
 from pipeline.settings import Paths, paths
 from pipeline.snapshot_store import SnapshotStore
@@ -67,7 +67,9 @@ STAGING_PREFIX = "occupation-book-refresh-"
 STAGING_OWNER = ".owner"  # names the lock a staging folder belongs to, so only that lock's next refresh clears it
 
 
-def merge_source(module, old_pins: list[dict], result: FetchResult, staging: SnapshotStore) -> tuple[list[dict], list[Change]]:
+def merge_source(
+    module, old_pins: list[dict], result: FetchResult, staging: SnapshotStore
+) -> tuple[list[dict], list[Change]]:
     """The source's new pins: fetched parts replace (or, for vintage-keeping sources, join) their old pins."""
     content_fp = getattr(module, "content_fingerprint", None)
     new_pins = [dict(p) for p in old_pins]
@@ -99,8 +101,17 @@ def merge_source(module, old_pins: list[dict], result: FetchResult, staging: Sna
             else:
                 new_pins[same_part[-1]] = record
                 status = "changed"
-            changes.append(Change(module.SOURCE_ID, snap.part, status, snap.size_bytes,
-                                  snap.size_bytes - before["size_bytes"], snap.rows, rows_delta))
+            changes.append(
+                Change(
+                    module.SOURCE_ID,
+                    snap.part,
+                    status,
+                    snap.size_bytes,
+                    snap.size_bytes - before["size_bytes"],
+                    snap.rows,
+                    rows_delta,
+                )
+            )
             continue
         new_pins.append(record)
         changes.append(Change(module.SOURCE_ID, snap.part, "new", snap.size_bytes, None, snap.rows, None))
@@ -113,8 +124,9 @@ def merge_source(module, old_pins: list[dict], result: FetchResult, staging: Sna
     return new_pins, changes + retired
 
 
-def _retire_superseded(module, new_pins: list[dict], result: FetchResult,
-                       changes: list[Change]) -> tuple[list[dict], list[Change]]:
+def _retire_superseded(
+    module, new_pins: list[dict], result: FetchResult, changes: list[Change]
+) -> tuple[list[dict], list[Change]]:
     """Drop the pins that a complete fetch of a whole-release source replaced under other part names.
 
     Only a source that declares ``FETCH_IS_WHOLE_RELEASE`` is treated so: for the others a fetch covers some
@@ -133,14 +145,35 @@ def _retire_superseded(module, new_pins: list[dict], result: FetchResult,
     if fetched_rank < stale_rank:
         origins = ", ".join(sorted({p["origin"] for p in stale}))
         changes[:] = [c for c in changes if c.status in ("unchanged", "not reached")]
-        return stale, [Change(module.SOURCE_ID, part_of(p), "kept", p["size_bytes"], None, p.get("rows"), None,
-                              f"kept: the fetch returned only a lower origin ({result.snapshots[0].origin}) "
-                              f"than the pinned {origins}") for p in stale]
+        return stale, [
+            Change(
+                module.SOURCE_ID,
+                part_of(p),
+                "kept",
+                p["size_bytes"],
+                None,
+                p.get("rows"),
+                None,
+                f"kept: the fetch returned only a lower origin ({result.snapshots[0].origin}) "
+                f"than the pinned {origins}",
+            )
+            for p in stale
+        ]
     origin = ", ".join(sorted({s.origin for s in result.snapshots}))
     kept = [p for p in new_pins if p["sha256"] in fetched]
-    return kept, [Change(module.SOURCE_ID, part_of(p), "retired", p["size_bytes"], None, p.get("rows"), None,
-                         f"superseded: a complete fetch returned the release from the {origin} origin")
-                  for p in stale]
+    return kept, [
+        Change(
+            module.SOURCE_ID,
+            part_of(p),
+            "retired",
+            p["size_bytes"],
+            None,
+            p.get("rows"),
+            None,
+            f"superseded: a complete fetch returned the release from the {origin} origin",
+        )
+        for p in stale
+    ]
 
 
 def _flag_big_moves(source_id: str, old_pins: list[dict], new_pins: list[dict], changes: list[Change]) -> None:
@@ -152,8 +185,10 @@ def _flag_big_moves(source_id: str, old_pins: list[dict], new_pins: list[dict], 
         moved = ", ".join(f"{k} {v:+.0%}" for k, v in found.moves.items())
         for change in changes:
             if change.part == part and change.status in ("new", "changed", "revised"):
-                change.detail = (f"moved more than {MAX_MOVE:.0%} against {found.against} ({moved}): the build "
-                                 f"fails its check until `make accept SOURCE={source_id} PART='{part}' REASON=...`")
+                change.detail = (
+                    f"moved more than {MAX_MOVE:.0%} against {found.against} ({moved}): the build "
+                    f"fails its check until `make accept SOURCE={source_id} PART='{part}' REASON=...`"
+                )
 
 
 # Test-only fault injection: OCCUPATION_BOOK_KILL_AT=<checkpoint> makes the refresh SIGKILL itself at that point,
@@ -208,8 +243,7 @@ def _refresh_holding_the_lock(p: Paths, progress, only: list[str] | None) -> Ref
         staging = SnapshotStore(staging_root)
         where = f"the mirror {mirror.root}" if mirror else "the network"
         progress(f"Refreshing {len(modules)} sources from {where}; staging in {staging_root}")
-        ctx = FetchContext(store=staging, mirror=mirror, session=None if mirror else make_session(),
-                           progress=progress)
+        ctx = FetchContext(store=staging, mirror=mirror, session=None if mirror else make_session(), progress=progress)
         for n, module in enumerate(modules, start=1):
             progress(f"[{n}/{len(modules)}] {module.SOURCE_ID}: {module.TITLE}")
             try:
@@ -244,8 +278,9 @@ def _refresh_holding_the_lock(p: Paths, progress, only: list[str] | None) -> Ref
         if report.lock_changed:
             # The last step: before it, no pin a build reads has changed. The new lock becomes an edition of its
             # own (a copy under editions/), so the one it replaces stays buildable.
-            report.edition = record_edition(p.lock_path, new_lock, datetime.now(timezone.utc),
-                                            expect_sha256=lock_sha, checkpoint=checkpoint)
+            report.edition = record_edition(
+                p.lock_path, new_lock, datetime.now(timezone.utc), expect_sha256=lock_sha, checkpoint=checkpoint
+            )
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
     return report
@@ -273,8 +308,10 @@ def format_report(report: RefreshReport, lock_path) -> str:
         lines.append(f"  note: {note}")
     if report.unreachable:
         lines.append("")
-        lines.append("Not reached (previous pins kept): " + ", ".join(
-            f"{src} ({', '.join(parts)})" for src, parts in report.unreachable.items()))
+        lines.append(
+            "Not reached (previous pins kept): "
+            + ", ".join(f"{src} ({', '.join(parts)})" for src, parts in report.unreachable.items())
+        )
     retired = [f"{c.source_id} / {c.part}" for c in report.changes if c.status == "retired"]
     if retired:
         lines.append("")
@@ -293,8 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     p = paths()
     if p.edition:
-        print(f"REFRESH STOPPED: EDITION={p.edition} names an earlier edition; a refresh only ever updates the live "
-              "lock and records a new edition. Run it without EDITION.", file=sys.stderr)
+        print(
+            f"REFRESH STOPPED: EDITION={p.edition} names an earlier edition; a refresh only ever updates the live "
+            "lock and records a new edition. Run it without EDITION.",
+            file=sys.stderr,
+        )
         return 2
     try:
         report = run_refresh(p, progress=lambda line: print(line, flush=True), only=args.only)
@@ -302,8 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"REFRESH NOT STARTED: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        print(f"\nREFRESH STOPPED: {type(exc).__name__}: {exc}\nThe lock and snapshots are as they were.",
-              file=sys.stderr)
+        print(
+            f"\nREFRESH STOPPED: {type(exc).__name__}: {exc}\nThe lock and snapshots are as they were.", file=sys.stderr
+        )
         return 2
     print(format_report(report, p.lock_path))
     return 0

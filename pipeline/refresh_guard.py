@@ -38,7 +38,8 @@ def exclusive_refresh(lock_path: Path) -> Iterator[Path]:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
             raise RefreshBusyError(
                 f"a refresh is already running ({holder}); wait for it or, if that process is gone, run again "
-                f"(its lock, {path}, is released when it exits).") from None
+                f"(its lock, {path}, is released when it exits)."
+            ) from None
         started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, started {started}\n".encode(), 0)

@@ -38,8 +38,9 @@ class SnapshotRemote:
         """
         if not self.has(sha256):
             return False
-        store.import_via(sha256, lambda out: self.fs.get_file(self._object(sha256), out),
-                         came_from=self.object_url(sha256))
+        store.import_via(
+            sha256, lambda out: self.fs.get_file(self._object(sha256), out), came_from=self.object_url(sha256)
+        )
         return True
 
     def push(self, sha256: str, store: SnapshotStore) -> None:

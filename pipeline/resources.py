@@ -47,8 +47,11 @@ class WarehouseResource(dg.ConfigurableResource):
             return paths(self.edition or None)
         # Configured: the folders are the edition's own (the entry point resolved them), as given.
         live = live_paths()
-        return Paths(warehouse_dir=Path(self.warehouse_dir or live.warehouse_dir),
-                     build_dir=Path(self.build_dir or live.build_dir), edition=self.edition or None)
+        return Paths(
+            warehouse_dir=Path(self.warehouse_dir or live.warehouse_dir),
+            build_dir=Path(self.build_dir or live.build_dir),
+            edition=self.edition or None,
+        )
 
     def lock(self) -> dict:
         """The pins of this build: the run's one reading of the lock, after checking the file has not changed."""
@@ -122,5 +125,9 @@ def default_resources(lock_sha256: str = "") -> dict:
     from pipeline.book_warehouse import previous_edition_outputs
     from pipeline.outputs import json_outputs
 
-    return {"warehouse": WarehouseResource(lock_sha256=lock_sha256), "report": ReportParams(),
-            "json_outputs": json_outputs, "previous_edition_io": previous_edition_outputs}
+    return {
+        "warehouse": WarehouseResource(lock_sha256=lock_sha256),
+        "report": ReportParams(),
+        "json_outputs": json_outputs,
+        "previous_edition_io": previous_edition_outputs,
+    }

@@ -25,8 +25,10 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 def check_sha256(value: str) -> str:
     """``value`` if it is a SHA-256 as this project writes them (64 lowercase hex digits); a path is built from it."""
     if not isinstance(value, str) or not _SHA256.fullmatch(value):
-        raise ValueError(f"{value!r} is not a SHA-256 (64 lowercase hex digits); refusing to make a store path "
-                         "from it. Check the pin in warehouse/sources.lock.")
+        raise ValueError(
+            f"{value!r} is not a SHA-256 (64 lowercase hex digits); refusing to make a store path "
+            "from it. Check the pin in warehouse/sources.lock."
+        )
     return value
 
 
@@ -220,8 +222,10 @@ class CorruptCopyError(CorruptSnapshotError):
 
     def __init__(self, came_from: str, got: str, expected: str, kept: Path):
         self.came_from, self.got, self.expected, self.kept = came_from, got, expected, kept
-        super().__init__(f"copy from {came_from or 'an unnamed place'} hashes to {got}, expected {expected}; "
-                         f"the bad bytes are kept in {kept}")
+        super().__init__(
+            f"copy from {came_from or 'an unnamed place'} hashes to {got}, expected {expected}; "
+            f"the bad bytes are kept in {kept}"
+        )
 
 
 def _sha256_of(path: Path) -> str:
@@ -230,4 +234,3 @@ def _sha256_of(path: Path) -> str:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-

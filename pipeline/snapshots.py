@@ -19,8 +19,14 @@ from dataclasses import dataclass, field
 from pipeline.lock import LockError, pin_meta, pins
 from pipeline.mirror import Mirror
 from pipeline.remote import SnapshotRemote
-from pipeline.snapshot_store import (CHUNK, CorruptCopyError, CorruptSnapshotError, SnapshotMeta, SnapshotStore,
-                                     check_sha256)
+from pipeline.snapshot_store import (
+    CHUNK,
+    CorruptCopyError,
+    CorruptSnapshotError,
+    SnapshotMeta,
+    SnapshotStore,
+    check_sha256,
+)
 
 _META_FIELDS = {f.name for f in dataclasses.fields(SnapshotMeta)}
 
@@ -50,8 +56,9 @@ class Resolution:
         return "partial" if self.absent or self.gap else "complete"
 
 
-def resolve_source(module, lock: dict, store: SnapshotStore, *, mirror: Mirror | None = None,
-                   remote: SnapshotRemote | None = None) -> Resolution:
+def resolve_source(
+    module, lock: dict, store: SnapshotStore, *, mirror: Mirror | None = None, remote: SnapshotRemote | None = None
+) -> Resolution:
     res = Resolution(module.SOURCE_ID, module.TITLE)
     pinned = pins(lock, module.SOURCE_ID)
     if not pinned:
@@ -81,8 +88,7 @@ def resolve_source(module, lock: dict, store: SnapshotStore, *, mirror: Mirror |
                 where = meta.origin if store.has_object(meta.sha256) else None
         if where is None:
             reason = "; ".join([_absent_reason(meta, mirror, remote), *passed_over])
-            res.absent.append({"part": meta.part, "filename": meta.filename, "sha256": meta.sha256,
-                               "reason": reason})
+            res.absent.append({"part": meta.part, "filename": meta.filename, "sha256": meta.sha256, "reason": reason})
             continue
         try:
             store.verify(meta.sha256)
@@ -99,8 +105,9 @@ def resolve_source(module, lock: dict, store: SnapshotStore, *, mirror: Mirror |
     return res
 
 
-def _metadata_from_lock(pin: dict, meta: SnapshotMeta, store: SnapshotStore, *,
-                        restored: bool) -> tuple[SnapshotMeta, str | None]:
+def _metadata_from_lock(
+    pin: dict, meta: SnapshotMeta, store: SnapshotStore, *, restored: bool
+) -> tuple[SnapshotMeta, str | None]:
     """The snapshot's metadata with every field the pin records taken from the lock, and the repair made, if any.
 
     The lock is committed and reviewed; the store's sidecar is a local file anyone (or a half-finished refresh) can
@@ -116,8 +123,11 @@ def _metadata_from_lock(pin: dict, meta: SnapshotMeta, store: SnapshotStore, *,
         sidecar = store.meta(meta.sha256)
     except (OSError, ValueError, TypeError) as exc:  # not JSON, or not a SnapshotMeta
         store.write_meta(meta)
-        return meta, f"{meta.filename} ({meta.sha256[:12]}): the store's sidecar was unreadable ({exc}); " \
-                     "rewritten from the lock"
+        return (
+            meta,
+            f"{meta.filename} ({meta.sha256[:12]}): the store's sidecar was unreadable ({exc}); "
+            "rewritten from the lock",
+        )
     differing = sorted(name for name in recorded if getattr(sidecar, name) != getattr(meta, name))
     snap = dataclasses.replace(sidecar, **{name: getattr(meta, name) for name in recorded})
     if not differing:
@@ -126,8 +136,10 @@ def _metadata_from_lock(pin: dict, meta: SnapshotMeta, store: SnapshotStore, *,
     if restored:
         return snap, None
     shown = ", ".join(f"{name} {_short(getattr(sidecar, name))} -> {_short(getattr(meta, name))}" for name in differing)
-    return snap, (f"{meta.filename} ({meta.sha256[:12]}): the store's sidecar {store.meta_path(meta.sha256)} "
-                  f"differed from the lock ({shown}); rewritten from the lock")
+    return snap, (
+        f"{meta.filename} ({meta.sha256[:12]}): the store's sidecar {store.meta_path(meta.sha256)} "
+        f"differed from the lock ({shown}); rewritten from the lock"
+    )
 
 
 def _short(value) -> str:
@@ -135,8 +147,13 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _obtain(meta: SnapshotMeta, store: SnapshotStore, mirror: Mirror | None, remote: SnapshotRemote | None,
-            passed_over: list[str]) -> str | None:
+def _obtain(
+    meta: SnapshotMeta,
+    store: SnapshotStore,
+    mirror: Mirror | None,
+    remote: SnapshotRemote | None,
+    passed_over: list[str],
+) -> str | None:
     """Where the pinned bytes were found, after putting them in the store; None if no place has them.
 
     A place whose copy is bad (quarantined) or unreadable is passed over, with a note, for the next one.
@@ -148,11 +165,14 @@ def _obtain(meta: SnapshotMeta, store: SnapshotStore, mirror: Mirror | None, rem
             if remote.pull(meta.sha256, store):
                 return "remote"
         except CorruptCopyError as exc:
-            passed_over.append(f"remote copy corrupt: {exc.came_from}, hashes to {exc.got}, expected {exc.expected} "
-                               f"(kept in {exc.kept}); tried the next origin")
+            passed_over.append(
+                f"remote copy corrupt: {exc.came_from}, hashes to {exc.got}, expected {exc.expected} "
+                f"(kept in {exc.kept}); tried the next origin"
+            )
         except OSError as exc:
-            passed_over.append(f"snapshot remote {remote.url} could not be read for {meta.sha256[:12]} ({exc}); "
-                               "tried the next origin")
+            passed_over.append(
+                f"snapshot remote {remote.url} could not be read for {meta.sha256[:12]} ({exc}); tried the next origin"
+            )
     if mirror is not None:
         entry = mirror.find(meta.url, meta.sha256)
         if entry is not None:
@@ -160,8 +180,10 @@ def _obtain(meta: SnapshotMeta, store: SnapshotStore, mirror: Mirror | None, rem
                 store.import_via(meta.sha256, lambda out: _copy_out(mirror, entry, out), came_from=str(entry.path))
                 return "mirror"
             except CorruptCopyError as exc:  # the file changed between hashing and copying
-                passed_over.append(f"mirror copy corrupt: {exc.came_from}, hashes to {exc.got}, expected "
-                                   f"{exc.expected} (kept in {exc.kept})")
+                passed_over.append(
+                    f"mirror copy corrupt: {exc.came_from}, hashes to {exc.got}, expected "
+                    f"{exc.expected} (kept in {exc.kept})"
+                )
     return None
 
 
@@ -172,8 +194,10 @@ def _copy_out(mirror: Mirror, entry, out: str) -> None:
 
 def _absent_reason(meta: SnapshotMeta, mirror, remote) -> str:
     if meta.origin == "repository":
-        return (f"{meta.url.removeprefix('repository:')} no longer hashes to the pinned {meta.sha256[:12]}: it was "
-                "edited after the last refresh. Run `make refresh` to pin the new version.")
+        return (
+            f"{meta.url.removeprefix('repository:')} no longer hashes to the pinned {meta.sha256[:12]}: it was "
+            "edited after the last refresh. Run `make refresh` to pin the new version."
+        )
     places = ["the local store"]
     places.append("the snapshot remote" if remote else "no snapshot remote (SNAPSHOT_REMOTE unset)")
     places.append("the mirror" if mirror else "no mirror (SOURCES_MIRROR unset)")

@@ -55,7 +55,9 @@ def export_parquet(duckdb_path: str | Path, url: str, *, edition: str | None = N
     """Export every table of the DuckDB file at ``duckdb_path`` to ``url``; return the manifest written."""
     duckdb_path = Path(duckdb_path)
     if not duckdb_path.is_file():
-        raise ExportError(f"no warehouse at {duckdb_path}: build it first (`python -m pipeline.build --warehouse-only`).")
+        raise ExportError(
+            f"no warehouse at {duckdb_path}: build it first (`python -m pipeline.build --warehouse-only`)."
+        )
     folder = local_folder(url)
     if folder is not None:
         return _export_to_folder(duckdb_path, folder.resolve(), edition)
@@ -74,9 +76,13 @@ def write_export(duckdb_path: Path, folder: Path, edition: str | None) -> dict:
         # warehouse gave different bytes (and table hashes). Writing thousands of small files is bound by per-file
         # overhead, so one thread was no slower (measured 5.3 s against 5.1-5.4 s for stg_oews__cells).
         con.execute("SET threads = 1")
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_catalog = current_database() ORDER BY table_name").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                "AND table_catalog = current_database() ORDER BY table_name"
+            ).fetchall()
+        ]
         entries = {table: _export_table(con, table, folder) for table in tables}
         manifest = {
             "format": EXPORT_FORMAT,
@@ -105,12 +111,16 @@ def _export_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> d
         keys = con.execute(f"SELECT count(DISTINCT {_ident(key)}) FROM {_ident(table)}").fetchone()[0]
         # One open file per occupation, so that each partition is written as exactly one file.
         con.execute(f"SET partitioned_write_max_open_files = {keys + 1}")
-        con.execute(f"COPY (SELECT * FROM {_ident(table)}) TO {_literal(str(target))} "
-                    f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({_ident(key)}), FILENAME_PATTERN 'data_{{i}}')")
+        con.execute(
+            f"COPY (SELECT * FROM {_ident(table)}) TO {_literal(str(target))} "
+            f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({_ident(key)}), FILENAME_PATTERN 'data_{{i}}')"
+        )
         files = _name_partition_files(target)
     else:
         target.mkdir()
-        con.execute(f"COPY {_ident(table)} TO {_literal(str(target / 'data.parquet'))} (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(
+            f"COPY {_ident(table)} TO {_literal(str(target / 'data.parquet'))} (FORMAT parquet, COMPRESSION zstd)"
+        )
         files = [target / "data.parquet"]
     entry["files"] = len(files)
     entry["bytes"] = sum(f.stat().st_size for f in files)
@@ -161,8 +171,10 @@ def _check_reads_back(folder: Path, manifest: dict) -> None:
             read_types = [(name, kind) for name, kind, *_ in exported.execute(f"DESCRIBE {_ident(table)}").fetchall()]
             rows = exported.execute(f"SELECT count(*) FROM {_ident(table)}").fetchone()[0]
             if read_types != source_types or rows != entry["rows"]:
-                raise ExportError(f"{table} does not read back as written: {rows} rows of {read_types}, "
-                                  f"expected {entry['rows']} rows of {source_types}")
+                raise ExportError(
+                    f"{table} does not read back as written: {rows} rows of {read_types}, "
+                    f"expected {entry['rows']} rows of {source_types}"
+                )
 
 
 def _export_to_folder(duckdb_path: Path, target: Path, edition: str | None) -> dict:
@@ -207,8 +219,9 @@ def _upload(staged: Path, url: str) -> None:
     root = root.rstrip("/")
     existing = set(fs.find(root)) if fs.exists(root) else set()
     if existing and f"{root}/{MANIFEST_NAME}" not in existing:
-        raise ExportError(f"refusing to write into {url}: it holds files but no {MANIFEST_NAME}, so it is not an "
-                          "earlier export.")
+        raise ExportError(
+            f"refusing to write into {url}: it holds files but no {MANIFEST_NAME}, so it is not an earlier export."
+        )
     data = sorted(p for p in staged.rglob("*") if p.is_file() and p.name != MANIFEST_NAME)
     remote = [f"{root}/{p.relative_to(staged).as_posix()}" for p in data]
     if data:
@@ -230,7 +243,9 @@ def _literal(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("url", help="where to write: a folder, file:///..., s3://bucket/prefix, gs://bucket/prefix, ...")
+    parser.add_argument(
+        "url", help="where to write: a folder, file:///..., s3://bucket/prefix, gs://bucket/prefix, ..."
+    )
     args = parser.parse_args(argv)
 
     from pipeline.lock import read_lock
@@ -251,9 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     tables = manifest["tables"].values()
     size = sum(t["bytes"] for t in tables)
-    print(f"Exported {len(manifest['tables'])} tables, {sum(t['rows'] for t in tables):,} rows, "
-          f"{sum(t['files'] for t in tables):,} files, {size / 2**20:.1f} MiB to {args.url} in {seconds:.1f} s "
-          f"(edition {edition or 'not recorded'}, snapshots {str(manifest['snapshots_sha256'])[:12]}).")
+    print(
+        f"Exported {len(manifest['tables'])} tables, {sum(t['rows'] for t in tables):,} rows, "
+        f"{sum(t['files'] for t in tables):,} files, {size / 2**20:.1f} MiB to {args.url} in {seconds:.1f} s "
+        f"(edition {edition or 'not recorded'}, snapshots {str(manifest['snapshots_sha256'])[:12]})."
+    )
     return 0
 
 

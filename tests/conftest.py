@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-
 import reference_files as rf
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -33,8 +32,11 @@ def require_real_files(relpaths: Iterable[str]) -> dict[str, Path]:
         message = f"{MISSING_PREFIX}: {', '.join(sorted(missing))} (how to get them: the last line of the run)"
         if _required():
             why = "; ".join(f"{path}" + (f" ({missing[path]})" if missing[path] else "") for path in sorted(missing))
-            pytest.fail(f"{MISSING_PREFIX}: {why}. {rf.REQUIRE_ENV} is set, so this fails instead of skipping: "
-                        f"{rf.how_to_get()}", pytrace=False)
+            pytest.fail(
+                f"{MISSING_PREFIX}: {why}. {rf.REQUIRE_ENV} is set, so this fails instead of skipping: "
+                f"{rf.how_to_get()}",
+                pytrace=False,
+            )
         pytest.skip(message)
     return {path: f.path for path, f in found.items()}
 
@@ -44,8 +46,11 @@ def _required() -> bool:
 
 
 def pytest_configure(config) -> None:
-    config.addinivalue_line("markers", "real_files(*paths): the test reads these pinned real files "
-                                       "(tests/reference_files.py); no paths means every mirrored file")
+    config.addinivalue_line(
+        "markers",
+        "real_files(*paths): the test reads these pinned real files "
+        "(tests/reference_files.py); no paths means every mirrored file",
+    )
 
 
 def pytest_runtest_setup(item) -> None:
@@ -64,7 +69,10 @@ def pytest_terminal_summary(terminalreporter):
     problems = "".join(f"; {path}: {why}" for path, why in sorted(_missing.items()) if why)
     terminalreporter.write_line(
         f"{len(hit)} tests {outcome}: {len(_missing)} real reference files could not be had "
-        f"({', '.join(sorted(_missing))}{problems}). To run them, {rf.how_to_get()}.", yellow=True, bold=True)
+        f"({', '.join(sorted(_missing))}{problems}). To run them, {rf.how_to_get()}.",
+        yellow=True,
+        bold=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -77,10 +85,12 @@ def real_file() -> Callable[[str], Path]:
 def mirror_of() -> Callable[[Iterable[str]], Path]:
     """mirror_of(paths): a folder laid out as a mirror (MIRROR-INDEX.tsv and the files) that the pipeline's Mirror
     reads, offering those pinned files; skips when one of them cannot be had."""
+
     def make(relpaths: Iterable[str]) -> Path:
         relpaths = tuple(relpaths)
         require_real_files(relpaths)
         return rf.mirror_folder(relpaths)
+
     return make
 
 
@@ -128,17 +138,27 @@ def oews_flat_files(real_file, package_sqlite, tmp_path_factory) -> dict[str, Pa
     out = tmp_path_factory.mktemp("flat")
     with open(real_file(f"{flat}/oe.area.subset.csv")) as fh:
         areas = list(csv.DictReader(fh))
-    _write_tsv(out / "oe.area", ["state_code", "area_code", "areatype_code", "area_name"],
-               [[a["state_code"], a["area_code"], a["areatype_code"], a["area_name"]] for a in areas], crlf=True)
+    _write_tsv(
+        out / "oe.area",
+        ["state_code", "area_code", "areatype_code", "area_name"],
+        [[a["state_code"], a["area_code"], a["areatype_code"], a["area_name"]] for a in areas],
+        crlf=True,
+    )
     with open(real_file(f"{flat}/oe.industry.subset.csv")) as fh:
         inds = list(csv.DictReader(fh))
-    _write_tsv(out / "oe.industry", ["industry_code", "industry_name", "display_level", "selectable", "sort_sequence"],
-               [[i["industry_code"], i["industry_name"], i["display_level"], "T", str(n)] for n, i in enumerate(inds)])
+    _write_tsv(
+        out / "oe.industry",
+        ["industry_code", "industry_name", "display_level", "selectable", "sort_sequence"],
+        [[i["industry_code"], i["industry_name"], i["display_level"], "T", str(n)] for n, i in enumerate(inds)],
+    )
     lite = sqlite3.connect(package_sqlite)
     occs = lite.execute("SELECT occupation_code, occupation_name, display_level FROM occupation").fetchall()
     lite.close()
-    _write_tsv(out / "oe.occupation", ["occupation_code", "occupation_name", "display_level", "selectable", "sort_sequence"],
-               [[c, n, str(d), "T", str(k)] for k, (c, n, d) in enumerate(occs)])
+    _write_tsv(
+        out / "oe.occupation",
+        ["occupation_code", "occupation_name", "display_level", "selectable", "sort_sequence"],
+        [[c, n, str(d), "T", str(k)] for k, (c, n, d) in enumerate(occs)],
+    )
     _write_tsv(out / "oe.release", ["release_date", "description"], [["2026-05-15", "May 2025"]])
     return {
         "oe.data.0.Current": real_file(f"{flat}/oe.data.May2025.29-1122.reconstructed.tsv"),
@@ -163,16 +183,22 @@ def built_book(tmp_path_factory, available_mirror):
 
     reuse = os.environ.get("REUSE_BUILT_BOOK")
     if reuse:  # for iterating on page tests: a folder holding warehouse/ and build/ from an earlier build
-        return ({"WAREHOUSE_DIR": f"{reuse}/warehouse", "BUILD_DIR": f"{reuse}/build"},
-                Path(reuse) / "build" / "29-1122" / "html")
+        return (
+            {"WAREHOUSE_DIR": f"{reuse}/warehouse", "BUILD_DIR": f"{reuse}/build"},
+            Path(reuse) / "build" / "29-1122" / "html",
+        )
     root = tmp_path_factory.mktemp("e2e")
-    dirs = {"WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(root / "build"),
-            "SOURCES_MIRROR": str(available_mirror)}
+    dirs = {
+        "WAREHOUSE_DIR": str(root / "warehouse"),
+        "BUILD_DIR": str(root / "build"),
+        "SOURCES_MIRROR": str(available_mirror),
+    }
     env = os.environ | {"DAGSTER_HOME": str(root / "dagster_home")} | dirs
     env.pop("SOC", None)
     env.pop("EDITION", None)
-    result = subprocess.run([sys.executable, "-m", "pipeline.build"], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.build"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (root / "build.log").write_text(result.stdout)
     return dirs, Path(dirs["BUILD_DIR"]) / "29-1122" / "html"

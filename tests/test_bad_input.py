@@ -21,9 +21,17 @@ def load(con, store, snaps):
 
 
 def _snap(store, path, name):
-    return store.put_file(path, source_id="oews_current", filename=name, url="file://" + str(path),
-                          retrieved_at="2026-11-28T00:00:00+00:00", origin="mirror", relation="reconstructed",
-                          license="", citation="")
+    return store.put_file(
+        path,
+        source_id="oews_current",
+        filename=name,
+        url="file://" + str(path),
+        retrieved_at="2026-11-28T00:00:00+00:00",
+        origin="mirror",
+        relation="reconstructed",
+        license="",
+        citation="",
+    )
 
 
 def _flat_snaps(store, files, replace: dict[str, Path]):

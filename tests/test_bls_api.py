@@ -40,22 +40,35 @@ def synthetic_answer(series: list[str], start: int, end: int, missing: tuple[str
             messages.append(f"Series does not exist for Series {sid}")
             out.append({"seriesID": sid, "data": []})
             continue
-        out.append({"seriesID": sid, "data": [
-            {"year": str(end), "period": "M02", "periodName": "February", "latest": "true", "value": "101.5",
-             "footnotes": [{"code": "P", "text": "preliminary"}]},
-            {"year": str(end), "period": "M01", "periodName": "January", "value": "100.0", "footnotes": [{}]},
-        ]})
+        out.append(
+            {
+                "seriesID": sid,
+                "data": [
+                    {
+                        "year": str(end),
+                        "period": "M02",
+                        "periodName": "February",
+                        "latest": "true",
+                        "value": "101.5",
+                        "footnotes": [{"code": "P", "text": "preliminary"}],
+                    },
+                    {"year": str(end), "period": "M01", "periodName": "January", "value": "100.0", "footnotes": [{}]},
+                ],
+            }
+        )
     return {"status": "REQUEST_SUCCEEDED", "responseTime": 12, "message": messages, "Results": {"series": out}}
 
 
 def synthetic_api(requests_seen: list[dict] | None = None, missing: tuple[str, ...] = (UNPUBLISHED,)):
     """A handler that answers any query with SYNTHETIC data for the series it asked for."""
+
     def handler(request):
         body = json.loads(request.data)
         if requests_seen is not None:
             requests_seen.append(body)
         answer = synthetic_answer(body["seriesid"], int(body["startyear"]), int(body["endyear"]), missing)
         return Response(json.dumps(answer), content_type="application/json")
+
     return handler
 
 
@@ -80,12 +93,14 @@ def env(httpserver, monkeypatch):
 def serve_ce_lookups(httpserver, ces_file) -> None:
     for name in ("ce.industry", "ce.datatype"):
         httpserver.expect_request(f"/pub/time.series/ce/{name}").respond_with_data(
-            ces_file(name).read_bytes(), content_type="text/plain")
+            ces_file(name).read_bytes(), content_type="text/plain"
+        )
 
 
 def context(tmp_path: Path, lines: list[str], mirror=None) -> FetchContext:
-    return FetchContext(store=SnapshotStore(tmp_path / "staging"), mirror=mirror, session=make_session(),
-                        progress=lines.append)
+    return FetchContext(
+        store=SnapshotStore(tmp_path / "staging"), mirror=mirror, session=make_session(), progress=lines.append
+    )
 
 
 def stored_objects(store: SnapshotStore) -> list[Path]:
@@ -97,8 +112,10 @@ def expected_api_parts(n_series: int, registered: bool = False) -> list[str]:
     """The part names a fetch from 2015 should produce: batches numbered within each year window."""
     plan = bls_api.plan_queries([f"S{i}" for i in range(n_series)], 2015, THIS_YEAR, registered)
     windows = [(start, end) for _, start, end in plan]
-    return [f"api:{s}-{e}:batch-{windows[:i + 1].count((s, e))}-of-{windows.count((s, e))}"
-            for i, (s, e) in enumerate(windows)]
+    return [
+        f"api:{s}-{e}:batch-{windows[: i + 1].count((s, e))}-of-{windows.count((s, e))}"
+        for i, (s, e) in enumerate(windows)
+    ]
 
 
 def data_lines(path: Path) -> int:
@@ -112,8 +129,12 @@ def test_plan_queries_stays_within_bls_limits():
     forty = [f"S{i:02d}" for i in range(40)]
     assert bls_api.plan_queries(forty, 2015, 2026, registered=True) == [(forty, 2015, 2026)]
     plan = bls_api.plan_queries(forty, 2015, 2026, registered=False)
-    assert [(len(b), s, e) for b, s, e in plan] == [(25, 2015, 2024), (15, 2015, 2024), (25, 2025, 2026),
-                                                   (15, 2025, 2026)]
+    assert [(len(b), s, e) for b, s, e in plan] == [
+        (25, 2015, 2024),
+        (15, 2015, 2024),
+        (25, 2025, 2026),
+        (15, 2025, 2026),
+    ]
     big = bls_api.plan_queries([f"S{i}" for i in range(120)], 1990, 2026, registered=True)
     assert len(big) == 3 * 2 and all(len(b) <= 50 and e - s + 1 <= 20 for b, s, e in big)
     with pytest.raises(ValueError):
@@ -178,8 +199,10 @@ def test_jolts_fetch_batches_forty_series(env, tmp_path, monkeypatch):
     env.expect_request(API_PATH, method="POST").respond_with_handler(synthetic_api(seen, missing=()))
     result = jolts.fetch(context(tmp_path, []))
     assert result.unreachable == {}
-    assert sorted(m.part for m in result.snapshots) == [f"api:{THIS_YEAR}-{THIS_YEAR}:batch-1-of-2",
-                                                        f"api:{THIS_YEAR}-{THIS_YEAR}:batch-2-of-2"]
+    assert sorted(m.part for m in result.snapshots) == [
+        f"api:{THIS_YEAR}-{THIS_YEAR}:batch-1-of-2",
+        f"api:{THIS_YEAR}-{THIS_YEAR}:batch-2-of-2",
+    ]
     assert sorted(len(q["seriesid"]) for q in seen) == [15, 25]
     assert sum(m.rows for m in result.snapshots) == 2 * 40
 
@@ -188,8 +211,13 @@ def test_request_not_processed_makes_the_part_unreachable(env, tmp_path, monkeyp
     monkeypatch.setenv("MONTHLY_SERIES_FIRST_YEAR", str(THIS_YEAR))
     serve_ce_lookups(env, ces_file)
     env.expect_request(API_PATH, method="POST").respond_with_json(  # SYNTHETIC error answer
-        {"status": "REQUEST_NOT_PROCESSED", "responseTime": 3,
-         "message": ["Year range has been reduced to the system-allowed limit of 10 years."], "Results": {}})
+        {
+            "status": "REQUEST_NOT_PROCESSED",
+            "responseTime": 3,
+            "message": ["Year range has been reduced to the system-allowed limit of 10 years."],
+            "Results": {},
+        }
+    )
     ctx = context(tmp_path, [])
     result = ces.fetch(ctx)
     part = f"api:{THIS_YEAR}-{THIS_YEAR}:batch-1-of-1"
@@ -205,10 +233,20 @@ def test_daily_limit_gives_a_specific_message_and_stops_querying(env, tmp_path):
 
     def handler(request):  # SYNTHETIC: the wording BLS uses when the day's quota is spent
         seen.append(json.loads(request.data))
-        return Response(json.dumps({
-            "status": "REQUEST_NOT_PROCESSED", "responseTime": 1,
-            "message": ["Request could not be serviced, as the daily threshold for total number of requests "
-                        "allocated to the user has been reached."], "Results": {}}), content_type="application/json")
+        return Response(
+            json.dumps(
+                {
+                    "status": "REQUEST_NOT_PROCESSED",
+                    "responseTime": 1,
+                    "message": [
+                        "Request could not be serviced, as the daily threshold for total number of requests "
+                        "allocated to the user has been reached."
+                    ],
+                    "Results": {},
+                }
+            ),
+            content_type="application/json",
+        )
 
     env.expect_request(API_PATH, method="POST").respond_with_handler(handler)
     ctx = context(tmp_path, [])
@@ -226,7 +264,8 @@ def test_daily_limit_gives_a_specific_message_and_stops_querying(env, tmp_path):
 def test_html_page_instead_of_json_is_refused(env, tmp_path, monkeypatch):
     monkeypatch.setenv("MONTHLY_SERIES_FIRST_YEAR", str(THIS_YEAR))
     env.expect_request(API_PATH, method="POST").respond_with_data(
-        "<!DOCTYPE html><html><body>Access Denied</body></html>", content_type="text/html")
+        "<!DOCTYPE html><html><body>Access Denied</body></html>", content_type="text/html"
+    )
     ctx = context(tmp_path, [])
     result = jolts.fetch(ctx)
     assert len(result.unreachable) == 2 and not result.snapshots
@@ -270,7 +309,8 @@ def test_an_answer_quoting_the_key_is_not_kept(env, tmp_path, monkeypatch):
     monkeypatch.setenv("BLS_API_KEY", SECRET)
     monkeypatch.setenv("MONTHLY_SERIES_FIRST_YEAR", str(THIS_YEAR))
     env.expect_request(API_PATH, method="POST").respond_with_json(  # SYNTHETIC: a server that echoes the key
-        {"status": "REQUEST_NOT_PROCESSED", "message": [f"The key {SECRET} provided by the User is invalid."]})
+        {"status": "REQUEST_NOT_PROCESSED", "message": [f"The key {SECRET} provided by the User is invalid."]}
+    )
     ctx = context(tmp_path, [])
     result = jolts.fetch(ctx)
     (reason,) = result.unreachable.values()
@@ -298,9 +338,11 @@ def test_mirror_gives_the_lookups_and_reports_the_api_unreachable(tmp_path, monk
 def test_a_lookup_that_is_not_the_mapping_file_is_refused(env, tmp_path, monkeypatch, ces_file):
     monkeypatch.setenv("MONTHLY_SERIES_FIRST_YEAR", str(THIS_YEAR))
     env.expect_request("/pub/time.series/ce/ce.industry").respond_with_data(
-        "series_id\tyear\tperiod\tvalue\n", content_type="text/plain")  # SYNTHETIC wrong file
+        "series_id\tyear\tperiod\tvalue\n", content_type="text/plain"
+    )  # SYNTHETIC wrong file
     env.expect_request("/pub/time.series/ce/ce.datatype").respond_with_data(
-        ces_file("ce.datatype").read_bytes(), content_type="text/plain")
+        ces_file("ce.datatype").read_bytes(), content_type="text/plain"
+    )
     env.expect_request(API_PATH, method="POST").respond_with_handler(synthetic_api())
     ctx = context(tmp_path, [])
     result = ces.fetch(ctx)
@@ -315,23 +357,75 @@ def test_a_lookup_that_is_not_the_mapping_file_is_refused(env, tmp_path, monkeyp
 
 def test_parse_api_json(tmp_path):
     path = tmp_path / "SYNTHETIC-answer.json"
-    path.write_text(json.dumps({
-        "status": "REQUEST_SUCCEEDED", "responseTime": 5, "message": ["No Data Available for Series X Year: 2015"],
-        "Results": {"series": [{"seriesID": "CEU6562134001", "data": [
-            {"year": "2026", "period": "M03", "periodName": "March", "latest": "true", "value": "-",
-             "footnotes": [{"code": "P", "text": "preliminary"}]},
-            {"year": "2026", "period": "M02", "periodName": "February", "value": "412.3",
-             "footnotes": [{"code": "P", "text": "preliminary"}, {"code": "4", "text": "other"}]},
-            {"year": "2025", "period": "M12", "periodName": "December", "value": "409.9", "footnotes": [{}]},
-        ]}]}}))
+    path.write_text(
+        json.dumps(
+            {
+                "status": "REQUEST_SUCCEEDED",
+                "responseTime": 5,
+                "message": ["No Data Available for Series X Year: 2015"],
+                "Results": {
+                    "series": [
+                        {
+                            "seriesID": "CEU6562134001",
+                            "data": [
+                                {
+                                    "year": "2026",
+                                    "period": "M03",
+                                    "periodName": "March",
+                                    "latest": "true",
+                                    "value": "-",
+                                    "footnotes": [{"code": "P", "text": "preliminary"}],
+                                },
+                                {
+                                    "year": "2026",
+                                    "period": "M02",
+                                    "periodName": "February",
+                                    "value": "412.3",
+                                    "footnotes": [{"code": "P", "text": "preliminary"}, {"code": "4", "text": "other"}],
+                                },
+                                {
+                                    "year": "2025",
+                                    "period": "M12",
+                                    "periodName": "December",
+                                    "value": "409.9",
+                                    "footnotes": [{}],
+                                },
+                            ],
+                        }
+                    ]
+                },
+            }
+        )
+    )
     rows = bls_api.parse_api_json(path)
     assert rows == [
-        {"series_id": "CEU6562134001", "year": 2026, "period": "M03", "value": None, "footnote_codes": "P",
-         "is_preliminary": True, "latest": True},
-        {"series_id": "CEU6562134001", "year": 2026, "period": "M02", "value": 412.3, "footnote_codes": "P,4",
-         "is_preliminary": True, "latest": False},
-        {"series_id": "CEU6562134001", "year": 2025, "period": "M12", "value": 409.9, "footnote_codes": "",
-         "is_preliminary": False, "latest": False},
+        {
+            "series_id": "CEU6562134001",
+            "year": 2026,
+            "period": "M03",
+            "value": None,
+            "footnote_codes": "P",
+            "is_preliminary": True,
+            "latest": True,
+        },
+        {
+            "series_id": "CEU6562134001",
+            "year": 2026,
+            "period": "M02",
+            "value": 412.3,
+            "footnote_codes": "P,4",
+            "is_preliminary": True,
+            "latest": False,
+        },
+        {
+            "series_id": "CEU6562134001",
+            "year": 2025,
+            "period": "M12",
+            "value": 409.9,
+            "footnote_codes": "",
+            "is_preliminary": False,
+            "latest": False,
+        },
     ]
 
 
@@ -345,18 +439,44 @@ def test_content_fingerprint_ignores_timing_and_order_but_not_revisions(tmp_path
     answer["Results"]["series"][0]["data"][1]["value"] = "100.1"  # a revised month
     c.write_text(json.dumps(answer))
     assert jolts.content_fingerprint(a) == jolts.content_fingerprint(b) != jolts.content_fingerprint(c)
-    assert ces.content_fingerprint(ces_file("ce.datatype")) == hashlib.sha256(
-        ces_file("ce.datatype").read_bytes()).hexdigest()
+    assert (
+        ces.content_fingerprint(ces_file("ce.datatype"))
+        == hashlib.sha256(ces_file("ce.datatype").read_bytes()).hexdigest()
+    )
 
 
-@pytest.mark.parametrize("answer, problem", [
-    ({"status": "REQUEST_SUCCEEDED", "message": ["nothing"], "Results": {}}, "returned no series"),
-    ({"status": "REQUEST_FAILED_OVER_CAPACITY", "message": ["busy"]}, "REQUEST_FAILED_OVER_CAPACITY"),
-    ({"status": "REQUEST_SUCCEEDED", "Results": {"series": [{"seriesID": "X", "data": [
-        {"year": "2026", "period": "M01", "value": "n/a", "footnotes": [{}]}]}]}}, "value 'n/a'"),
-    ({"status": "REQUEST_SUCCEEDED", "Results": {"series": [{"seriesID": "X", "data": [
-        {"year": 2026, "period": "M01", "value": "1", "footnotes": [{}]}]}]}}, "year 2026"),
-])
+@pytest.mark.parametrize(
+    "answer, problem",
+    [
+        ({"status": "REQUEST_SUCCEEDED", "message": ["nothing"], "Results": {}}, "returned no series"),
+        ({"status": "REQUEST_FAILED_OVER_CAPACITY", "message": ["busy"]}, "REQUEST_FAILED_OVER_CAPACITY"),
+        (
+            {
+                "status": "REQUEST_SUCCEEDED",
+                "Results": {
+                    "series": [
+                        {
+                            "seriesID": "X",
+                            "data": [{"year": "2026", "period": "M01", "value": "n/a", "footnotes": [{}]}],
+                        }
+                    ]
+                },
+            },
+            "value 'n/a'",
+        ),
+        (
+            {
+                "status": "REQUEST_SUCCEEDED",
+                "Results": {
+                    "series": [
+                        {"seriesID": "X", "data": [{"year": 2026, "period": "M01", "value": "1", "footnotes": [{}]}]}
+                    ]
+                },
+            },
+            "year 2026",
+        ),
+    ],
+)
 def test_validate_refuses_bad_answers(tmp_path, answer, problem):  # every answer here is SYNTHETIC
     path = tmp_path / "answer.json"
     path.write_text(json.dumps(answer))
@@ -374,6 +494,16 @@ def test_validate_refuses_a_truncated_answer(tmp_path):
 
 
 def _meta(filename: str) -> SnapshotMeta:
-    return SnapshotMeta(source_id="jolts", filename=filename, url="", retrieved_at="", origin="official",
-                        relation="identical", sha256="0" * 64, size_bytes=0, license="", citation="",
-                        part="api:2026-2026:batch-1-of-1")
+    return SnapshotMeta(
+        source_id="jolts",
+        filename=filename,
+        url="",
+        retrieved_at="",
+        origin="official",
+        relation="identical",
+        sha256="0" * 64,
+        size_bytes=0,
+        license="",
+        citation="",
+        part="api:2026-2026:batch-1-of-1",
+    )

@@ -54,6 +54,7 @@ def ledger_rows(built_book) -> dict[str, list[str]]:
 
 # ---- claims ledger -------------------------------------------------------------------------------------------
 
+
 def test_ledger_has_every_claim_with_one_of_three_verdicts(ledger_rows):
     assert len(ledger_rows) >= 8
     assert list(ledger_rows) == [c.claim_id for c in audit.CLAIMS]
@@ -66,10 +67,14 @@ def test_ledger_has_every_claim_with_one_of_three_verdicts(ledger_rows):
 def test_settings_pay_evidence_matches_the_warehouse(ledger_rows, wh):
     claim = next(c for c in audit.CLAIMS if c.test is audit.check_settings_pay)
     evidence, verdict = ledger_rows[claim.claim_id][3], ledger_rows[claim.claim_id][4]
-    cells = wh.execute(
-        "SELECT oews_industry_code, employment_count, annual_mean_wage_usd FROM mart_oews__setting_wages "
-        "WHERE soc_code = '29-1122' AND oews_industry_code IN ('621340', '622100', '622300', '621600')"
-    ).df().set_index("oews_industry_code")
+    cells = (
+        wh.execute(
+            "SELECT oews_industry_code, employment_count, annual_mean_wage_usd FROM mart_oews__setting_wages "
+            "WHERE soc_code = '29-1122' AND oews_industry_code IN ('621340', '622100', '622300', '621600')"
+        )
+        .df()
+        .set_index("oews_industry_code")
+    )
     outpatient = cells.loc["621340", "annual_mean_wage_usd"]
     home_health = cells.loc["621600", "annual_mean_wage_usd"]
     hosp = cells.loc[["622100", "622300"]]
@@ -146,10 +151,14 @@ def test_jolts_claims_compare_health_care_with_total_nonfarm():
     for m in months:
         # The two oldest months are outside the 12-month window and would flip the verdict if counted.
         old = m < months[2]
-        con.execute("INSERT INTO core_jolts__monthly_rates_and_levels VALUES ('620000', TRUE, 'R', 'QU', ?, ?)",
-                    [m.date(), 0.1 if old else 2.5])
-        con.execute("INSERT INTO core_jolts__monthly_rates_and_levels VALUES ('000000', TRUE, 'R', 'QU', ?, ?)",
-                    [m.date(), 9.0 if old else 2.0])
+        con.execute(
+            "INSERT INTO core_jolts__monthly_rates_and_levels VALUES ('620000', TRUE, 'R', 'QU', ?, ?)",
+            [m.date(), 0.1 if old else 2.5],
+        )
+        con.execute(
+            "INSERT INTO core_jolts__monthly_rates_and_levels VALUES ('000000', TRUE, 'R', 'QU', ?, ?)",
+            [m.date(), 9.0 if old else 2.0],
+        )
     churn = next(c for c in audit.CLAIMS if c.claim_id == "C8")
     finding = churn.test(audit.Context(con, "29-1122"))
     assert finding.verdict == audit.SUPPORTED
@@ -158,6 +167,7 @@ def test_jolts_claims_compare_health_care_with_total_nonfarm():
 
 
 # ---- methodology ---------------------------------------------------------------------------------------------
+
 
 def test_methodology_shows_each_marts_sql(built_book):
     _, html_dir = built_book
@@ -180,11 +190,19 @@ def test_methodology_limitations(built_book, wh):
     _, html_dir = built_book
     soup = _soup(html_dir, "methodology")
     headings = {h.get_text(strip=True).rstrip("#") for h in soup.find_all(["h2", "h3"])}
-    for h in ("Known limitations", "JOLTS is a sector proxy", "Means and medians",
-              "Employment Projections count differently from OEWS", "The May 2021 change of method",
-              "Cells BLS did not publish", "Wages are nominal",
-              # the sections the page had before stay
-              "Sources used in this build", "How wrong data is stopped", "Known differences between the sources"):
+    for h in (
+        "Known limitations",
+        "JOLTS is a sector proxy",
+        "Means and medians",
+        "Employment Projections count differently from OEWS",
+        "The May 2021 change of method",
+        "Cells BLS did not publish",
+        "Wages are nominal",
+        # the sections the page had before stay
+        "Sources used in this build",
+        "How wrong data is stopped",
+        "Known differences between the sources",
+    ):
         assert h in headings, h
     text = _text(soup)
     # Unpublished cells for 29-1122, straight from the staging flags.
@@ -207,6 +225,7 @@ def test_methodology_limitations(built_book, wh):
 
 
 # ---- data downloads ------------------------------------------------------------------------------------------
+
 
 def _csv_links(soup: BeautifulSoup) -> list[str]:
     return [a["href"] for a in soup.find_all("a", href=True) if a["href"].split("#")[0].endswith(".csv")]
@@ -253,5 +272,7 @@ def test_downloads_state_the_licence(built_book):
     _, html_dir = built_book
     text = _text(_soup(html_dir, "data_downloads"))
     assert "public domain" in text
-    assert ("BLS.gov cannot vouch for the data or analyses derived from these data after the data have been "
-            "retrieved from BLS.gov.") in text
+    assert (
+        "BLS.gov cannot vouch for the data or analyses derived from these data after the data have been "
+        "retrieved from BLS.gov."
+    ) in text

@@ -20,7 +20,7 @@ from tests.test_build_book import run_build
 def _table_rows(soup: BeautifulSoup, *first_headers: str) -> list[list[str]]:
     for table in soup.select("table.report-table"):
         headers = [th.get_text(strip=True) for th in table.select("thead th")]
-        if headers[:len(first_headers)] == list(first_headers):
+        if headers[: len(first_headers)] == list(first_headers):
             return [[td.get_text(strip=True) for td in tr.select("td")] for tr in table.select("tbody tr")]
     raise AssertionError(f"no table with the headers {first_headers}")
 
@@ -40,8 +40,9 @@ def test_what_changed_lists_the_source_files_the_new_lock_added(what_changed, bu
     dirs, _ = built_book
     rows = {(r[0], r[1]): r for r in _table_rows(what_changed, "Source", "File")}
     with duckdb.connect(str(Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"), read_only=True) as con:
-        history = con.execute("SELECT part, substr(sha256, 1, 12) FROM meta_snapshots "
-                              "WHERE source_id = 'oews_history' ORDER BY part").fetchall()
+        history = con.execute(
+            "SELECT part, substr(sha256, 1, 12) FROM meta_snapshots WHERE source_id = 'oews_history' ORDER BY part"
+        ).fetchall()
     assert [p for p, _ in history] == ["oesm20nat", "oesm21nat", "oesm22nat", "oesm23nat", "oesm24nat"]
     for part, sha in history:
         assert rows[("oews_history", part)][2:5] == ["added", "—", sha]
@@ -55,16 +56,22 @@ def test_what_changed_shows_the_headline_numbers_with_their_deltas(what_changed,
     dirs, _ = built_book
     rows = {r[0]: r[1:] for r in _table_rows(what_changed, "Measure")}
     with duckdb.connect(str(Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"), read_only=True) as con:
-        employment, median = con.execute("SELECT employment_count, annual_median_wage_usd FROM "
-                                         "mart_oews__national_wages WHERE soc_code = '29-1122'").fetchall()[0]
-        openings = con.execute("SELECT openings_annual_avg_persons FROM mart_ep__occupation_outlook "
-                               "WHERE soc_code = '29-1122' AND is_latest_edition").fetchall()[0][0]
+        employment, median = con.execute(
+            "SELECT employment_count, annual_median_wage_usd FROM mart_oews__national_wages WHERE soc_code = '29-1122'"
+        ).fetchall()[0]
+        openings = con.execute(
+            "SELECT openings_annual_avg_persons FROM mart_ep__occupation_outlook "
+            "WHERE soc_code = '29-1122' AND is_latest_edition"
+        ).fetchall()[0][0]
     # Same OEWS release in both editions: the numbers agree and the page says there is no change.
     assert rows["National employment"] == [f"{employment:,} (May 2025)"] * 2 + ["no change"]
     assert rows["Median annual wage"] == [f"${median:,.0f} (May 2025)"] * 2 + ["no change"]
     # The projections and the wage history came with the second lock.
-    assert rows["Projected openings per year"] == ["not in this edition", f"{openings:,} (2024-34)",
-                                                   "new in this edition"]
+    assert rows["Projected openings per year"] == [
+        "not in this edition",
+        f"{openings:,} (2024-34)",
+        "new in this edition",
+    ]
     assert rows["Years of wage history"] == ["1 (2025–2025)", "6 (2020–2025)", "+5"]
 
 
@@ -100,8 +107,10 @@ def _monthly(path: Path, rows: list[tuple]) -> None:
 def test_monthly_revisions_are_the_months_whose_value_changed(tmp_path):
     # SYNTHETIC: two vintages of one series; February revised, March new in the later edition.
     _monthly(tmp_path / "prev.duckdb", [("CES1", "2026-01-01", 100.0), ("CES1", "2026-02-01", 101.0)])
-    _monthly(tmp_path / "now.duckdb", [("CES1", "2026-01-01", 100.0), ("CES1", "2026-02-01", 101.6),
-                                       ("CES1", "2026-03-01", 102.0)])
+    _monthly(
+        tmp_path / "now.duckdb",
+        [("CES1", "2026-01-01", 100.0), ("CES1", "2026-02-01", 101.6), ("CES1", "2026-03-01", 102.0)],
+    )
     con = duckdb.connect(str(tmp_path / "now.duckdb"), read_only=True)
     changes.attach_previous(con, str(tmp_path / "prev.duckdb"))
     revisions = changes.monthly_revisions(con, "core_ces__monthly_employment")

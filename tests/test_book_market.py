@@ -35,14 +35,24 @@ def figure_alts(text: str) -> list[str]:
     return [unescape(m) for m in re.findall(r'<figure class="report-figure"><img [^>]*?alt="([^"]*)"', text)]
 
 
-def run_page(name: str, warehouse: Path, out_dir: Path, soc: str = "29-1122",
-             title: str = "Occupational Therapists") -> tuple[str, Path]:
+def run_page(
+    name: str, warehouse: Path, out_dir: Path, soc: str = "29-1122", title: str = "Occupational Therapists"
+) -> tuple[str, Path]:
     """Execute one chapter against ``warehouse``; return all its outputs as one string, and the downloads folder."""
     downloads = out_dir / "data"
     out = out_dir / f"{name}.ipynb"
-    execute_notebook(NOTEBOOKS / f"{name}.md", out, {
-        "soc": soc, "occupation_title": title, "edition": "test", "oews_reference_period": "May 2025",
-        "warehouse_path": str(warehouse), "downloads_dir": str(downloads)})
+    execute_notebook(
+        NOTEBOOKS / f"{name}.md",
+        out,
+        {
+            "soc": soc,
+            "occupation_title": title,
+            "edition": "test",
+            "oews_reference_period": "May 2025",
+            "warehouse_path": str(warehouse),
+            "downloads_dir": str(downloads),
+        },
+    )
     nb = nbformat.read(out, as_version=4)
     texts = []
     for cell in nb.cells:
@@ -59,13 +69,15 @@ def run_page(name: str, warehouse: Path, out_dir: Path, soc: str = "29-1122",
 def test_setting_pairs_judge_gaps_against_both_yardsticks():
     # OEWS May 2025, 29-1122, national industry cells (datatypes 04 mean, 05 wage RSE, 13 median):
     # 621340 outpatient, 622300 inpatient rehab, 622100 acute, 621600 home health; national median $100,330.
-    settings = pd.DataFrame({
-        "setting_id": ["outpatient", "inpatient_rehab", "acute_hospital", "home_health"],
-        "label": ["Outpatient", "Inpatient rehabilitation", "Inpatient / acute care", "Home health"],
-        "annual_mean_wage_usd": [98710.0, 103460.0, 104350.0, 112820.0],
-        "wage_rse_pct": [1.2, 0.2, 0.2, 1.1],
-        "annual_median_wage_usd": [97940.0, 103050.0, 102920.0, 106300.0],
-    })
+    settings = pd.DataFrame(
+        {
+            "setting_id": ["outpatient", "inpatient_rehab", "acute_hospital", "home_health"],
+            "label": ["Outpatient", "Inpatient rehabilitation", "Inpatient / acute care", "Home health"],
+            "annual_mean_wage_usd": [98710.0, 103460.0, 104350.0, 112820.0],
+            "wage_rse_pct": [1.2, 0.2, 0.2, 1.1],
+            "annual_median_wage_usd": [97940.0, 103050.0, 102920.0, 106300.0],
+        }
+    )
     pairs = mp.setting_pairs(settings, 100330.0)
     top = pairs.iloc[0]
     assert (top.higher, top.lower) == ("Home health", "Outpatient")
@@ -84,13 +96,15 @@ def test_setting_pairs_judge_gaps_against_both_yardsticks():
 
 def test_claim_verdict_when_gaps_are_within_sampling_error():
     # SYNTHETIC settings: three means within a few hundred dollars, wide RSEs.
-    settings = pd.DataFrame({
-        "setting_id": ["outpatient", "acute_hospital", "home_health"],
-        "label": ["Outpatient", "Acute", "Home health"],
-        "annual_mean_wage_usd": [100000.0, 100400.0, 100800.0],
-        "wage_rse_pct": [2.0, 2.0, 2.0],
-        "annual_median_wage_usd": [None, None, None],
-    })
+    settings = pd.DataFrame(
+        {
+            "setting_id": ["outpatient", "acute_hospital", "home_health"],
+            "label": ["Outpatient", "Acute", "Home health"],
+            "annual_mean_wage_usd": [100000.0, 100400.0, 100800.0],
+            "wage_rse_pct": [2.0, 2.0, 2.0],
+            "annual_median_wage_usd": [None, None, None],
+        }
+    )
     verdict, sentence = mp.claim_verdict(mp.setting_pairs(settings, 100000.0))
     assert verdict == "does not hold" and "None of the 3" in sentence
     one = settings.iloc[:1]
@@ -100,12 +114,17 @@ def test_claim_verdict_when_gaps_are_within_sampling_error():
 def test_seasonal_gap_is_averaged_by_calendar_month():
     # SYNTHETIC: two Januaries with NSA - SA of +1.0 and +0.5, one February with -0.2; a month with no NSA is skipped.
     rows = []
-    for month, sa, nsa in [(date(2024, 1, 1), 5.0, 6.0), (date(2025, 1, 1), 5.0, 5.5), (date(2025, 2, 1), 5.0, 4.8),
-                           (date(2025, 3, 1), 5.0, None)]:
+    for month, sa, nsa in [
+        (date(2024, 1, 1), 5.0, 6.0),
+        (date(2025, 1, 1), 5.0, 5.5),
+        (date(2025, 2, 1), 5.0, 4.8),
+        (date(2025, 3, 1), 5.0, None),
+    ]:
         rows.append(("620000", "Health", "Job openings", True, month, sa))
         rows.append(("620000", "Health", "Job openings", False, month, nsa))
-    df = pd.DataFrame(rows, columns=["industry_code", "industry_name", "data_element", "seasonally_adjusted",
-                                     "month_start", "value"])
+    df = pd.DataFrame(
+        rows, columns=["industry_code", "industry_name", "data_element", "seasonally_adjusted", "month_start", "value"]
+    )
     out = mp.nsa_minus_sa_by_month(df).set_index("month_name")
     assert out.loc["Jan", "avg_nsa_minus_sa"] == pytest.approx(0.75) and out.loc["Jan", "years"] == 2
     assert out.loc["Feb", "avg_nsa_minus_sa"] == pytest.approx(-0.2)
@@ -158,8 +177,13 @@ def test_outlook_page_shows_ep_editions_and_the_oews_count_beside_it(built_book)
 def test_outlook_page_says_when_the_occupation_is_not_in_ep(built_book, tmp_path):
     dirs, _ = built_book
     # 19-5010 is an OEWS broad occupation that EP 2024-34 does not project on its own line.
-    text, _ = run_page("outlook", Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb", tmp_path, soc="19-5010",
-                       title="Occupational Health and Safety Specialists and Technicians")
+    text, _ = run_page(
+        "outlook",
+        Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb",
+        tmp_path,
+        soc="19-5010",
+        title="Occupational Health and Safety Specialists and Technicians",
+    )
     assert "Not in the Employment Projections" in text
     assert 'class="report-figure"' not in text
 
@@ -179,8 +203,9 @@ def test_compensation_page_shows_percentiles_and_says_there_are_no_samples(built
     for value in ["$82,510", "$116,670", "$100,330", "$48.24/hour"]:
         assert value in page, value
     # California (area 0600000): p10 $85,550, median $124,510, p90 $158,560 (source-formats.md: CA median $124,510).
-    assert re.search(r"California</td>\s*<td>13,810</td>\s*<td>\$85,550</td>\s*<td>\$124,510</td>\s*<td>\$158,560</td>",
-                     page)
+    assert re.search(
+        r"California</td>\s*<td>13,810</td>\s*<td>\$85,550</td>\s*<td>\$124,510</td>\s*<td>\$158,560</td>", page
+    )
     # Setting percentiles: 621340 p10 $66,710, p90 $129,880 (OEUN000000062134029112211 / 15).
     assert "$66,710" in page and "$129,880" in page
     # warehouse/seeds/compensation_samples.csv holds only its header.
@@ -221,26 +246,42 @@ def _synthetic_monthly_warehouse(path: Path) -> None:
     con = duckdb.connect(str(path))
     _create(con, "core_jolts__monthly_rates_and_levels", JOLTS_CORE_COLUMNS)
     _create(con, "core_ces__monthly_employment", CES_CORE_COLUMNS)
-    con.execute("CREATE TABLE meta_sources (source_order BIGINT, source_id VARCHAR, title VARCHAR, status VARCHAR, "
-                "snapshots_in_build BIGINT, snapshots_absent BIGINT, note VARCHAR)")
-    con.execute("INSERT INTO meta_sources VALUES "
-                "(3, 'ces', 'SYNTHETIC CES fixture', 'complete', 1, 0, ''), "
-                "(4, 'jolts', 'SYNTHETIC JOLTS fixture', 'complete', 1, 0, '')")
+    con.execute(
+        "CREATE TABLE meta_sources (source_order BIGINT, source_id VARCHAR, title VARCHAR, status VARCHAR, "
+        "snapshots_in_build BIGINT, snapshots_absent BIGINT, note VARCHAR)"
+    )
+    con.execute(
+        "INSERT INTO meta_sources VALUES "
+        "(3, 'ces', 'SYNTHETIC CES fixture', 'complete', 1, 0, ''), "
+        "(4, 'jolts', 'SYNTHETIC JOLTS fixture', 'complete', 1, 0, '')"
+    )
     con.execute("CREATE TABLE meta_snapshots (sha256 VARCHAR, source_id VARCHAR, origin VARCHAR, package VARCHAR)")
-    con.execute(f"INSERT INTO meta_snapshots VALUES ('{SYNTHETIC_SHA}', 'jolts', 'official', NULL), "
-                f"('{'6' * 64}', 'ces', 'official', NULL)")
-    con.execute("CREATE TABLE meta_table_lineage (table_name VARCHAR, source_id VARCHAR, sha256 VARCHAR, "
-                "rows_loaded BIGINT, built_at VARCHAR)")
-    con.execute(f"INSERT INTO meta_table_lineage VALUES "
-                f"('stg_jolts__observations', 'jolts', '{SYNTHETIC_SHA}', 432, 'test'), "
-                f"('stg_ces__observations', 'ces', '{'6' * 64}', 13, 'test'), "
-                f"('core_jolts__monthly_rates_and_levels', 'jolts', '{SYNTHETIC_SHA}', 432, 'test'), "
-                f"('core_ces__monthly_employment', 'ces', '{'6' * 64}', 13, 'test')")
+    con.execute(
+        f"INSERT INTO meta_snapshots VALUES ('{SYNTHETIC_SHA}', 'jolts', 'official', NULL), "
+        f"('{'6' * 64}', 'ces', 'official', NULL)"
+    )
+    con.execute(
+        "CREATE TABLE meta_table_lineage (table_name VARCHAR, source_id VARCHAR, sha256 VARCHAR, "
+        "rows_loaded BIGINT, built_at VARCHAR)"
+    )
+    con.execute(
+        f"INSERT INTO meta_table_lineage VALUES "
+        f"('stg_jolts__observations', 'jolts', '{SYNTHETIC_SHA}', 432, 'test'), "
+        f"('stg_ces__observations', 'ces', '{'6' * 64}', 13, 'test'), "
+        f"('core_jolts__monthly_rates_and_levels', 'jolts', '{SYNTHETIC_SHA}', 432, 'test'), "
+        f"('core_ces__monthly_employment', 'ces', '{'6' * 64}', 13, 'test')"
+    )
 
     months = pd.date_range("2023-01-01", "2025-12-01", freq="MS")
     seasonal = {1: 0.2, 2: 0.4, 3: 0.9, 4: 0.5, 5: 0.3, 6: 0.1, 7: -0.1, 8: 0.0, 9: -0.2, 10: -0.3, 11: -0.6, 12: -1.2}
-    base = {("620000", "JO"): 6.0, ("620000", "HI"): 4.2, ("620000", "QU"): 2.4,
-            ("000000", "JO"): 4.5, ("000000", "HI"): 3.6, ("000000", "QU"): 2.0}
+    base = {
+        ("620000", "JO"): 6.0,
+        ("620000", "HI"): 4.2,
+        ("620000", "QU"): 2.4,
+        ("000000", "JO"): 4.5,
+        ("000000", "HI"): 3.6,
+        ("000000", "QU"): 2.0,
+    }
     names = {"620000": "Health care and social assistance", "000000": "Total nonfarm"}
     elements = {"JO": "Job openings", "HI": "Hires", "QU": "Quits"}
     rows = []
@@ -252,14 +293,30 @@ def _synthetic_monthly_warehouse(path: Path) -> None:
                 swing = seasonal[month.month] * (1.0 if industry == "620000" else 0.5)
                 value = round(level + trend + (0 if adjusted else swing), 2)
                 sid = f"JT{'S' if adjusted else 'U'}{industry}000000000{element}R"
-                rows.append({
-                    "series_id": sid, "seasonally_adjusted": adjusted, "industry_code": industry,
-                    "industry_name": names[industry], "data_element_code": element, "rate_level_code": "R",
-                    "data_element": elements[element], "rate_or_level": "rate", "year": month.year,
-                    "period": f"M{month.month:02d}", "month_start": month.date(), "value": value, "value_flag": None,
-                    "is_preliminary": month == months[-1], "footnote_codes": None, "snapshot_sha256": SYNTHETIC_SHA,
-                    "retrieved_at": "2026-01-01T00:00:00+00:00", "unit": "percent", "vintages": 1, "revised": False,
-                })
+                rows.append(
+                    {
+                        "series_id": sid,
+                        "seasonally_adjusted": adjusted,
+                        "industry_code": industry,
+                        "industry_name": names[industry],
+                        "data_element_code": element,
+                        "rate_level_code": "R",
+                        "data_element": elements[element],
+                        "rate_or_level": "rate",
+                        "year": month.year,
+                        "period": f"M{month.month:02d}",
+                        "month_start": month.date(),
+                        "value": value,
+                        "value_flag": None,
+                        "is_preliminary": month == months[-1],
+                        "footnote_codes": None,
+                        "snapshot_sha256": SYNTHETIC_SHA,
+                        "retrieved_at": "2026-01-01T00:00:00+00:00",
+                        "unit": "percent",
+                        "vintages": 1,
+                        "revised": False,
+                    }
+                )
     jolts = pd.DataFrame(rows)[[n for n, _ in JOLTS_CORE_COLUMNS]]
     con.register("jolts_df", jolts)
     con.execute("INSERT INTO core_jolts__monthly_rates_and_levels SELECT * FROM jolts_df")
@@ -267,14 +324,29 @@ def _synthetic_monthly_warehouse(path: Path) -> None:
     ces_rows = []
     for i, month in enumerate(pd.date_range("2024-12-01", "2025-12-01", freq="MS")):
         persons = 400000 + 500 * i
-        ces_rows.append({
-            "series_id": "CES6562134001", "seasonally_adjusted": True, "ces_industry_code": "65621340",
-            "data_type_code": "01", "naics_code": "62134", "industry_name": "Offices of therapists (SYNTHETIC)",
-            "setting_id": "outpatient", "year": month.year, "period": f"M{month.month:02d}",
-            "month_start": month.date(), "value": persons / 1000, "employment_persons": persons, "value_flag": None,
-            "is_preliminary": False, "footnote_codes": None, "snapshot_sha256": "6" * 64,
-            "retrieved_at": "2026-01-01T00:00:00+00:00", "vintages": 1, "revised": False,
-        })
+        ces_rows.append(
+            {
+                "series_id": "CES6562134001",
+                "seasonally_adjusted": True,
+                "ces_industry_code": "65621340",
+                "data_type_code": "01",
+                "naics_code": "62134",
+                "industry_name": "Offices of therapists (SYNTHETIC)",
+                "setting_id": "outpatient",
+                "year": month.year,
+                "period": f"M{month.month:02d}",
+                "month_start": month.date(),
+                "value": persons / 1000,
+                "employment_persons": persons,
+                "value_flag": None,
+                "is_preliminary": False,
+                "footnote_codes": None,
+                "snapshot_sha256": "6" * 64,
+                "retrieved_at": "2026-01-01T00:00:00+00:00",
+                "vintages": 1,
+                "revised": False,
+            }
+        )
     ces = pd.DataFrame(ces_rows)[[n for n, _ in CES_CORE_COLUMNS]]
     con.register("ces_df", ces)
     con.execute("INSERT INTO core_ces__monthly_employment SELECT * FROM ces_df")

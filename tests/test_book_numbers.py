@@ -45,8 +45,11 @@ def row_cells(page: BeautifulSoup, first_cell: str) -> list[str]:
 
 
 def svgs(page: BeautifulSoup) -> list[str]:
-    return [base64.b64decode(img["src"].split(",", 1)[1]).decode()
-            for img in page.find_all("img") if img.get("src", "").startswith("data:image/svg+xml;base64,")]
+    return [
+        base64.b64decode(img["src"].split(",", 1)[1]).decode()
+        for img in page.find_all("img")
+        if img.get("src", "").startswith("data:image/svg+xml;base64,")
+    ]
 
 
 # --- executive summary ---------------------------------------------------------------------------------------
@@ -56,9 +59,9 @@ def svgs(page: BeautifulSoup) -> list[str]:
 def test_summary_headline_numbers(pages):
     t = text(pages["index"])
     assert "Executive summary" in t
-    assert "162,450" in t                      # source-formats.md May 2025 headline; tsv OEUN0000000000000291122 01
-    assert "$100,330 ($48.24/hour)" in t       # median annual and hourly: tsv ...291122 13 and 08
-    assert "$71,690 to $131,950" in t          # p10 and p90: tsv ...291122 11 and 15
+    assert "162,450" in t  # source-formats.md May 2025 headline; tsv OEUN0000000000000291122 01
+    assert "$100,330 ($48.24/hour)" in t  # median annual and hourly: tsv ...291122 13 and 08
+    assert "$71,690 to $131,950" in t  # p10 and p90: tsv ...291122 11 and 15
     # EP 2024-34 (docs/source-formats.md: 160.0 -> 182.1 thousand, +22.1, +13.8%, openings 10.2 thousand a year)
     assert "+22,100 (+13.8%), from 160,000 to 182,100" in t
     assert row_cells(pages["index"], "Openings per year, 2024–2034 average")[1] == "10,200"
@@ -73,7 +76,7 @@ def test_summary_keeps_absent_note_and_links_chapters(pages):
     page = pages["index"]
     note = page.find(class_="source-absent")
     assert note is not None and "Not in this build" in note.get_text()
-    assert "Job Openings and Labor Turnover Survey" in note.get_text()   # JOLTS is not pinned in the default build
+    assert "Job Openings and Labor Turnover Survey" in note.get_text()  # JOLTS is not pinned in the default build
     hrefs = {a.get("href") for a in (page.find("main") or page).find_all("a")}
     for target in ("market_snapshot.html", "geography.html", "trend.html", "settings.html", "methodology.html"):
         assert target in hrefs, target
@@ -87,11 +90,11 @@ def test_summary_keeps_absent_note_and_links_chapters(pages):
 def test_snapshot_percentiles_and_precision(pages):
     page = pages["market_snapshot"]
     t = text(page)
-    assert row_cells(page, "Median") == ["Median", "$100,330", "$48.24/hour"]          # tsv 13 and 08
-    assert row_cells(page, "Mean") == ["Mean", "$101,280", "$48.69/hour"]              # tsv 04 and 03
-    assert row_cells(page, "90th percentile")[1] == "$131,950"                          # tsv 15
-    assert "relative standard error (RSE) of 1.2%" in t                                 # tsv 02
-    assert "(0.4%) belongs to the mean wage" in t                                       # tsv 05
+    assert row_cells(page, "Median") == ["Median", "$100,330", "$48.24/hour"]  # tsv 13 and 08
+    assert row_cells(page, "Mean") == ["Mean", "$101,280", "$48.69/hour"]  # tsv 04 and 03
+    assert row_cells(page, "90th percentile")[1] == "$131,950"  # tsv 15
+    assert "relative standard error (RSE) of 1.2%" in t  # tsv 02
+    assert "(0.4%) belongs to the mean wage" in t  # tsv 05
     # 162,450 of the 155,495,730 jobs of all occupations (OEWS 00-0000, package cell OEUN0000000000000000000)
     assert "155,495,730" in t and "1.04 in every 1,000" in t
 
@@ -124,7 +127,7 @@ def test_geography_states_and_metros(pages):
     assert row_cells(page, "Homosassa Springs, FL")[4] == "2.67"
     # Nonmetropolitan areas are listed apart: South Illinois, tsv OEUM1700004000000291122 16 = 3.011
     assert row_cells(page, "South Illinois nonmetropolitan area")[4] == "3.01"
-    assert "126 of them are nonmetropolitan areas" in t       # 126 of the tsv's 491 metro-type areas
+    assert "126 of them are nonmetropolitan areas" in t  # 126 of the tsv's 491 metro-type areas
     assert "location quotient" in t.lower()
 
 
@@ -136,9 +139,14 @@ def test_trend_years_and_method_break(pages):
     page = pages["trend"]
     t = text(page)
     # docs/source-formats.md OT table (TOT_EMP, A_MEDIAN) for May 2020-2024, and the May 2025 headline
-    expected = {"May 2020": ("126,610", "$86,280"), "May 2021": ("127,830", "$85,570"),
-                "May 2022": ("134,980", "$93,180"), "May 2023": ("144,840", "$96,370"),
-                "May 2024": ("152,280", "$98,340"), "May 2025": ("162,450", "$100,330")}
+    expected = {
+        "May 2020": ("126,610", "$86,280"),
+        "May 2021": ("127,830", "$85,570"),
+        "May 2022": ("134,980", "$93,180"),
+        "May 2023": ("144,840", "$96,370"),
+        "May 2024": ("152,280", "$98,340"),
+        "May 2025": ("162,450", "$100,330"),
+    }
     for release, (jobs, median) in expected.items():
         cells = row_cells(page, release)
         assert cells[1] == jobs and cells[3] == median, cells
@@ -163,6 +171,6 @@ def test_figures_have_alt_text_and_downloads_exist(pages, html_dir):
         for a in page.select("a.csv-download"):
             target = (html_dir / "notebooks" / a["href"]).resolve()
             assert target.is_file() and target.stat().st_size > 0, f"{name}: missing {a['href']}"
-    assert figures == 5   # percentile chart, two state maps, two trend charts
+    assert figures == 5  # percentile chart, two state maps, two trend charts
     alt = pages["geography"].select("figure.report-figure img")[1]["alt"]
     assert "California at 1.24 times the national median ($124,510)" in alt

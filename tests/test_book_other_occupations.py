@@ -32,8 +32,16 @@ ACTORS, BROAD_GROUP = "27-2011", "19-5010"
 
 # What a page must never print: a Python or pandas missing value, a stray repr or traceback, or a zero dollar
 # amount standing in for a value BLS did not publish. "None of ..." is English, not a leaked None.
-LEAKS = [r"\bnan\b", r"\bNaN\b", r"\bNone\b(?! of\b)", r"\bNaT\b", r"<NA>", r"\$0(?![\d,.])", r"Traceback",
-         r"IPython\.core\.display"]
+LEAKS = [
+    r"\bnan\b",
+    r"\bNaN\b",
+    r"\bNone\b(?! of\b)",
+    r"\bNaT\b",
+    r"<NA>",
+    r"\$0(?![\d,.])",
+    r"Traceback",
+    r"IPython\.core\.display",
+]
 
 
 def _html_dir(build_dir: Path) -> Path:
@@ -45,13 +53,23 @@ def _html_dir(build_dir: Path) -> Path:
 
 def _build(soc: str, root: Path, mirror: Path) -> Path:
     build_dir = root / f"build-{soc}"
-    env = os.environ | {"WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(build_dir),
-                        "DAGSTER_HOME": str(root / "dagster_home"), "SOURCES_MIRROR": str(mirror)}
+    env = os.environ | {
+        "WAREHOUSE_DIR": str(root / "warehouse"),
+        "BUILD_DIR": str(build_dir),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+        "SOURCES_MIRROR": str(mirror),
+    }
     env.pop("SOC", None)
     env.pop("EDITION", None)
     (root / "dagster_home").mkdir(exist_ok=True)
-    result = subprocess.run([sys.executable, "-m", "pipeline.build", "--soc", soc], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.build", "--soc", soc],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (root / f"build-{soc}.log").write_text(result.stdout)
     return _html_dir(build_dir)
@@ -63,8 +81,11 @@ def other_books(tmp_path_factory, available_mirror) -> dict:
     reuse = os.environ.get("REUSE_OTHER_BOOKS")
     if reuse:
         root = Path(reuse)
-        return {ACTORS: _html_dir(root / f"build-{ACTORS}"), BROAD_GROUP: _html_dir(root / f"build-{BROAD_GROUP}"),
-                "warehouse": root / "warehouse" / "warehouse.duckdb"}
+        return {
+            ACTORS: _html_dir(root / f"build-{ACTORS}"),
+            BROAD_GROUP: _html_dir(root / f"build-{BROAD_GROUP}"),
+            "warehouse": root / "warehouse" / "warehouse.duckdb",
+        }
     root = tmp_path_factory.mktemp("other_books")
     # One after the other: DuckDB has a single writer, and the second build reuses the first one's warehouse.
     books = {soc: _build(soc, root, available_mirror) for soc in (ACTORS, BROAD_GROUP)}
@@ -81,7 +102,7 @@ def wh(other_books):
 def page_text(html_dir: Path, page: str) -> str:
     """The visible text of a page's main column, tags removed, whitespace collapsed, images' data left out."""
     html = (html_dir / "notebooks" / f"{page}.html").read_text()
-    main = html[html.find("<main"):html.find("</main>")] if "<main" in html else html
+    main = html[html.find("<main") : html.find("</main>")] if "<main" in html else html
     main = re.sub(r'src="data:[^"]*"', "", main)
     text = unescape(re.sub(r"<[^>]+>", " ", main)).replace("\u2019", "'")
     return " ".join(text.split())
@@ -115,13 +136,24 @@ def test_chapters_written_for_the_therapy_occupations_are_left_out(other_books, 
 def test_no_page_leaks_a_missing_value_or_ot_wording(other_books, soc):
     html_dir = other_books[soc]
     pages = pages_of(html_dir)
-    assert {"index", "market_snapshot", "geography", "trend", "outlook", "compensation", "settings", "faq",
-            "claims_ledger", "career_roadmap", "methodology"} <= set(pages)
+    assert {
+        "index",
+        "market_snapshot",
+        "geography",
+        "trend",
+        "outlook",
+        "compensation",
+        "settings",
+        "faq",
+        "claims_ledger",
+        "career_roadmap",
+        "methodology",
+    } <= set(pages)
     for page in pages:
         text = page_text(html_dir, page)
         for pattern in LEAKS:
             hit = re.search(pattern, text)
-            assert not hit, f"{soc} {page}: {pattern!r} near: {text[max(0, hit.start() - 80):hit.end() + 40]}"
+            assert not hit, f"{soc} {page}: {pattern!r} near: {text[max(0, hit.start() - 80) : hit.end() + 40]}"
         # Neither occupation is a therapy one; the only therapy words allowed are the industry's own name
         # ("Offices of Physical, Occupational and Speech Therapists"), which this pattern does not match.
         assert not re.search(r"occupational therap", text, re.I), f"{soc} {page} speaks of occupational therapy"
@@ -139,8 +171,9 @@ def test_every_table_has_rows_and_every_figure_says_what_it_shows(other_books, s
 
 @pytest.mark.parametrize("soc", [ACTORS, BROAD_GROUP])
 def test_pages_show_the_occupations_own_numbers(other_books, wh, soc):
-    nat = wh.execute("SELECT occupation_title, employment_count FROM mart_oews__national_wages WHERE soc_code = ?",
-                     [soc]).fetchone()
+    nat = wh.execute(
+        "SELECT occupation_title, employment_count FROM mart_oews__national_wages WHERE soc_code = ?", [soc]
+    ).fetchone()
     title, jobs = nat
     for page in ("index", "market_snapshot"):
         text = page_text(other_books[soc], page)
@@ -156,7 +189,9 @@ def test_actors_pages_use_hourly_wages_and_say_why(other_books, wh):
     nat = wh.execute(
         """SELECT hourly_median_wage_usd, hourly_p10_wage_usd, hourly_p25_wage_usd, hourly_p75_wage_usd,
                   hourly_p90_wage_usd, annual_median_wage_usd, annual_median_wage_usd_flag
-           FROM mart_oews__national_wages WHERE soc_code = ?""", [ACTORS]).fetchone()
+           FROM mart_oews__national_wages WHERE soc_code = ?""",
+        [ACTORS],
+    ).fetchone()
     median, p10, p25, p75, p90, annual_median, annual_flag = nat
     # The premise: BLS published no annual wage for actors, for its pay-basis reason.
     assert annual_median is None and annual_flag == "wage_basis_not_published"
@@ -185,7 +220,8 @@ def test_actors_state_medians_not_released_are_named_with_the_reason(other_books
     withheld = wh.execute(
         """SELECT state_name FROM mart_oews__state_wages
            WHERE soc_code = ? AND hourly_median_wage_usd_flag = 'not_released' ORDER BY employment_count DESC NULLS LAST""",
-        [ACTORS]).fetchall()
+        [ACTORS],
+    ).fetchall()
     assert withheld, "expected at least one state whose hourly median BLS did not release"
     text = page_text(other_books[ACTORS], "geography")
     row = re.search(rf"{re.escape(withheld[0][0])} not released by BLS", text)
@@ -203,7 +239,8 @@ def test_broad_group_says_the_projections_do_not_publish_it(other_books, wh):
     detailed = wh.execute(
         """SELECT soc_code, occupation_title, employment_base_persons FROM mart_ep__occupation_outlook
            WHERE is_latest_edition AND soc_code LIKE '19-501_' AND soc_code <> ? ORDER BY soc_code""",
-        [BROAD_GROUP]).fetchall()
+        [BROAD_GROUP],
+    ).fetchall()
     outlook = page_text(html_dir, "outlook")
     assert "Not in the Employment Projections" in outlook
     assert "Nothing to show here: the Employment Projections have no row for this occupation" in outlook
@@ -218,9 +255,14 @@ def test_broad_group_says_the_projections_do_not_publish_it(other_books, wh):
 
 def test_broad_group_has_no_area_estimates_and_says_so(other_books, wh):
     html_dir = other_books[BROAD_GROUP]
-    assert wh.execute("SELECT count(*) FROM mart_oews__state_wages WHERE soc_code = ?", [BROAD_GROUP]).fetchone()[0] == 0
-    detailed = wh.execute("SELECT soc_code, occupation_title FROM stg_oews__occupations WHERE soc_code LIKE '19-501_' "
-                          "AND soc_code <> ? ORDER BY soc_code", [BROAD_GROUP]).fetchall()
+    assert (
+        wh.execute("SELECT count(*) FROM mart_oews__state_wages WHERE soc_code = ?", [BROAD_GROUP]).fetchone()[0] == 0
+    )
+    detailed = wh.execute(
+        "SELECT soc_code, occupation_title FROM stg_oews__occupations WHERE soc_code LIKE '19-501_' "
+        "AND soc_code <> ? ORDER BY soc_code",
+        [BROAD_GROUP],
+    ).fetchall()
     geography = page_text(html_dir, "geography")
     assert "No state or metropolitan estimates." in geography
     for soc, title in detailed:
@@ -236,8 +278,11 @@ def test_broad_group_has_no_area_estimates_and_says_so(other_books, wh):
 def test_pay_basis_is_hourly_only_when_bls_withheld_annual_wages_for_the_pay_basis():
     from pipeline.report import unpublished as unpub
 
-    hourly_only = {"annual_median_wage_usd": None, "annual_median_wage_usd_flag": "wage_basis_not_published",
-                   "hourly_median_wage_usd": 29.05}
+    hourly_only = {
+        "annual_median_wage_usd": None,
+        "annual_median_wage_usd_flag": "wage_basis_not_published",
+        "hourly_median_wage_usd": 29.05,
+    }
     assert unpub.pay_basis(hourly_only).is_hourly
     assert unpub.pay_basis(hourly_only).col("p90") == "hourly_p90_wage_usd"
     # A median that is top-coded or not released is still an annual-basis occupation: the reason differs.

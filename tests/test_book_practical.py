@@ -22,8 +22,18 @@ from pipeline.report import practical_pages as pp
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = PROJECT_ROOT / "book" / "notebooks"
-PAGES = ["demand_drivers", "supply_and_competition", "skills_and_signals", "hiring_loop", "career_roadmap",
-         "action_plan", "interview_preparation", "portfolio_ideas", "faq", "regulatory_notes"]
+PAGES = [
+    "demand_drivers",
+    "supply_and_competition",
+    "skills_and_signals",
+    "hiring_loop",
+    "career_roadmap",
+    "action_plan",
+    "interview_preparation",
+    "portfolio_ideas",
+    "faq",
+    "regulatory_notes",
+]
 
 
 def page_html(html_dir: Path, name: str) -> str:
@@ -44,9 +54,18 @@ def figure_alts(html: str) -> list[str]:
 def run_page(name: str, warehouse: Path, out_dir: Path, soc: str, title: str) -> str:
     """Execute one page against ``warehouse``; return all its outputs (HTML and Markdown) as one string."""
     out = out_dir / f"{name}.ipynb"
-    execute_notebook(NOTEBOOKS / f"{name}.md", out, {
-        "soc": soc, "occupation_title": title, "edition": "test", "oews_reference_period": "May 2025",
-        "warehouse_path": str(warehouse), "downloads_dir": str(out_dir / "data")})
+    execute_notebook(
+        NOTEBOOKS / f"{name}.md",
+        out,
+        {
+            "soc": soc,
+            "occupation_title": title,
+            "edition": "test",
+            "oews_reference_period": "May 2025",
+            "warehouse_path": str(warehouse),
+            "downloads_dir": str(out_dir / "data"),
+        },
+    )
     nb = nbformat.read(out, as_version=4)
     texts = []
     for cell in nb.cells:
@@ -145,12 +164,22 @@ def test_static_guidance_pages(built_book):
     _, html_dir = built_book
     skills = page_html(html_dir, "skills_and_signals")
     # the skill matrix is a real table with the three columns
-    assert re.search(r"<th[^>]*><p>Skill</p></th>\s*<th[^>]*><p>What good looks like</p></th>\s*"
-                     r"<th[^>]*><p>How to prove it</p></th>", skills)
+    assert re.search(
+        r"<th[^>]*><p>Skill</p></th>\s*<th[^>]*><p>What good looks like</p></th>\s*"
+        r"<th[^>]*><p>How to prove it</p></th>",
+        skills,
+    )
     assert "Documentation" in skills and "practitioner guidance, not data" in text_of(skills)
     loop = text_of(page_html(html_dir, "hiring_loop"))
-    for stage in ("Screen", "Hiring-manager interview", "Case discussion", "Documentation and prioritisation",
-                  "Communication and education", "Team visit or shadowing", "References and checks"):
+    for stage in (
+        "Screen",
+        "Hiring-manager interview",
+        "Case discussion",
+        "Documentation and prioritisation",
+        "Communication and education",
+        "Team visit or shadowing",
+        "References and checks",
+    ):
         assert stage in loop, stage
     portfolio = text_of(page_html(html_dir, "portfolio_ideas"))
     assert "Protect patient privacy first" in portfolio and "Handoff template" in portfolio
@@ -181,7 +210,9 @@ def test_faq_numbers_and_notes(built_book):
     assert "the national median for occupational therapists was $100,330 and the mean $101,280" in text
     # EP 2024-34 base-year employment 160.0 thousand and self-employed 2.2%; OEWS May 2024 national workbook
     # (national_M2024_dl.xlsx, TOT_EMP) 152,280.
-    assert "EP puts employment of occupational therapists at 160,000, while OEWS counted 152,280 jobs in May 2024" in text
+    assert (
+        "EP puts employment of occupational therapists at 160,000, while OEWS counted 152,280 jobs in May 2024" in text
+    )
     assert "2.2% of the occupation is self-employed" in text
     # setting means: lowest 611100 $91,890 (school, proxy), highest 621600 $112,820 (home health).
     assert "$91,890 (Pediatrics / school) to $112,820 (Home health)" in text
@@ -227,9 +258,17 @@ def test_every_figure_has_alt_text_and_no_page_prints_a_repr(built_book):
 def test_pages_read_right_for_physical_therapists_and_assistants(built_book, tmp_path):
     dirs, _ = built_book
     warehouse = Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"
-    pt = {name: run_page(name, warehouse, tmp_path / "pt", "29-1123", "Physical Therapists")
-          for name in ("demand_drivers", "supply_and_competition", "skills_and_signals", "career_roadmap",
-                       "portfolio_ideas", "faq")}
+    pt = {
+        name: run_page(name, warehouse, tmp_path / "pt", "29-1123", "Physical Therapists")
+        for name in (
+            "demand_drivers",
+            "supply_and_competition",
+            "skills_and_signals",
+            "career_roadmap",
+            "portfolio_ideas",
+            "faq",
+        )
+    }
     for name, out in pt.items():
         assert not re.search(r"occupational therap", out, re.I), name  # no OT wording leaks into a PT build
         assert "A note on fit" not in out, name
@@ -249,12 +288,27 @@ def test_pages_read_right_for_physical_therapists_and_assistants(built_book, tmp
 
 SYNTHETIC_SHA = "5" * 64
 SYNTHETIC_DOCS = [  # SYNTHETIC: none of this is FTC text
-    ("rule_page", "https://www.ftc.gov/SYNTHETIC/rule", "SYNTHETIC Noncompete Rule page", None,
-     "SYNTHETIC rule page text. <script>alert('x')</script> More SYNTHETIC text."),
-    ("final_rule_press_release_2024_04", "https://www.ftc.gov/SYNTHETIC/2024", "SYNTHETIC FTC Announces Rule",
-     "2024-04-23", "SYNTHETIC press release text."),
-    ("accede_vacatur_press_release_2025_09", "https://www.ftc.gov/SYNTHETIC/2025",
-     "SYNTHETIC <b>FTC</b> Files to Accede to Vacatur", "2025-09-05", "SYNTHETIC vacatur text."),
+    (
+        "rule_page",
+        "https://www.ftc.gov/SYNTHETIC/rule",
+        "SYNTHETIC Noncompete Rule page",
+        None,
+        "SYNTHETIC rule page text. <script>alert('x')</script> More SYNTHETIC text.",
+    ),
+    (
+        "final_rule_press_release_2024_04",
+        "https://www.ftc.gov/SYNTHETIC/2024",
+        "SYNTHETIC FTC Announces Rule",
+        "2024-04-23",
+        "SYNTHETIC press release text.",
+    ),
+    (
+        "accede_vacatur_press_release_2025_09",
+        "https://www.ftc.gov/SYNTHETIC/2025",
+        "SYNTHETIC <b>FTC</b> Files to Accede to Vacatur",
+        "2025-09-05",
+        "SYNTHETIC vacatur text.",
+    ),
 ]
 
 
@@ -271,18 +325,24 @@ def synthetic_ftc_warehouse(tmp_path) -> Path:
                    size_bytes BIGINT, rows BIGINT, http_status BIGINT, etag VARCHAR, last_modified VARCHAR,
                    license VARCHAR, citation VARCHAR, note VARCHAR, status VARCHAR, obtained_from VARCHAR,
                    extra_json VARCHAR)""")
-    con.execute("""INSERT INTO meta_snapshots VALUES (?, 'ftc', 'rule_page', 'rule_page.html', 'https://www.ftc.gov/',
+    con.execute(
+        """INSERT INTO meta_snapshots VALUES (?, 'ftc', 'rule_page', 'rule_page.html', 'https://www.ftc.gov/',
                    'official', 'identical', NULL, '2026-01-02T00:00:00+00:00', 100, 1, 200, NULL, NULL, 'SYNTHETIC',
-                   'SYNTHETIC', '', 'in this build', 'local store', '{}')""", [SYNTHETIC_SHA])
+                   'SYNTHETIC', '', 'in this build', 'local store', '{}')""",
+        [SYNTHETIC_SHA],
+    )
     con.execute("""CREATE TABLE meta_table_lineage (table_name VARCHAR, source_id VARCHAR, sha256 VARCHAR,
                    rows_loaded BIGINT, built_at VARCHAR)""")
-    con.execute("INSERT INTO meta_table_lineage VALUES ('stg_ftc__documents', 'ftc', ?, 3, '2026-01-02')",
-                [SYNTHETIC_SHA])
+    con.execute(
+        "INSERT INTO meta_table_lineage VALUES ('stg_ftc__documents', 'ftc', ?, 3, '2026-01-02')", [SYNTHETIC_SHA]
+    )
     con.execute("""CREATE TABLE stg_ftc__documents (part VARCHAR, url VARCHAR, title VARCHAR, published_date DATE,
                    retrieved_at VARCHAR, text_excerpt VARCHAR, snapshot_sha256 VARCHAR, size_bytes BIGINT)""")
     for part, url, title, published, excerpt in SYNTHETIC_DOCS:
-        con.execute("INSERT INTO stg_ftc__documents VALUES (?, ?, ?, ?, '2026-01-02T00:00:00+00:00', ?, ?, 100)",
-                    [part, url, title, published, excerpt, SYNTHETIC_SHA])
+        con.execute(
+            "INSERT INTO stg_ftc__documents VALUES (?, ?, ?, ?, '2026-01-02T00:00:00+00:00', ?, ?, 100)",
+            [part, url, title, published, excerpt, SYNTHETIC_SHA],
+        )
     con.close()
     return path
 
@@ -290,7 +350,10 @@ def synthetic_ftc_warehouse(tmp_path) -> Path:
 def test_regulatory_notes_lists_documents_and_escapes_them(synthetic_ftc_warehouse, tmp_path):
     out = run_page("regulatory_notes", synthetic_ftc_warehouse, tmp_path, "29-1122", "Occupational Therapists")
     assert "Not in this build" not in out
-    assert "This build holds **3** FTC pages about the non-compete rule, published between 2024-04-23 and 2025-09-05" in out
+    assert (
+        "This build holds **3** FTC pages about the non-compete rule, published between 2024-04-23 and 2025-09-05"
+        in out
+    )
     for title in ("SYNTHETIC Noncompete Rule page", "SYNTHETIC FTC Announces Rule"):
         assert title in out
     assert "https://www.ftc.gov/SYNTHETIC/2025" in out and "not stated on the page" in out

@@ -17,8 +17,14 @@ from urllib.parse import unquote, urljoin, urlparse
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -51,8 +57,11 @@ def browser():
 
 def _pages(html_dir: Path, content_only: bool = False) -> list[str]:
     """Every HTML page of the site; with content_only, not the root page that only redirects to the first chapter."""
-    pages = [p for p in html_dir.rglob("*.html")
-             if not p.name.startswith("_") and "_static" not in p.parts and "_sources" not in p.parts]
+    pages = [
+        p
+        for p in html_dir.rglob("*.html")
+        if not p.name.startswith("_") and "_static" not in p.parts and "_sources" not in p.parts
+    ]
     if content_only:
         pages = [p for p in pages if 'http-equiv="Refresh"' not in p.read_text()]
     return sorted(str(p.relative_to(html_dir)) for p in pages)
@@ -67,8 +76,14 @@ def test_every_page_loads_cleanly_and_stays_on_localhost(site, browser):
         errors, outside = [], []
         page.on("console", lambda msg, errors=errors: errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-        page.on("request", lambda req, outside=outside: outside.append(req.url)
-                if not req.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) else None)
+        page.on(
+            "request",
+            lambda req, outside=outside: (
+                outside.append(req.url)
+                if not req.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
+                else None
+            ),
+        )
         response = page.goto(base + rel, wait_until="networkidle")
         if response is None or response.status != 200:
             problems.append(f"{rel}: HTTP {response.status if response else 'no response'}")

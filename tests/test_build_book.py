@@ -18,8 +18,14 @@ def run_build(env_dirs: dict, *args: str) -> subprocess.CompletedProcess:
     env = os.environ | {"DAGSTER_HOME": str(Path(env_dirs["WAREHOUSE_DIR"]).parent / "dagster_home")} | env_dirs
     env.pop("SOC", None)
     env.pop("EDITION", None)
-    return subprocess.run([sys.executable, "-m", "pipeline.build", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.build", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture
@@ -30,8 +36,16 @@ def built(built_book):
 class _ResourceFinder(HTMLParser):
     """Collects every URL a page would load by itself (not links a reader may click)."""
 
-    LOADING = {("script", "src"), ("img", "src"), ("iframe", "src"), ("source", "src"), ("video", "src"),
-               ("audio", "src"), ("embed", "src"), ("object", "data")}
+    LOADING = {
+        ("script", "src"),
+        ("img", "src"),
+        ("iframe", "src"),
+        ("source", "src"),
+        ("video", "src"),
+        ("audio", "src"),
+        ("embed", "src"),
+        ("object", "data"),
+    }
 
     def __init__(self):
         super().__init__()
@@ -83,8 +97,8 @@ def test_methodology_lists_the_snapshot_with_its_true_relation(built):
     assert "09879508d69f51149842368c8953f13974338728329375481d485ee696d3370b" in page
     assert "claim" in page
     # The May 2020 workbook came from the mirror: one member of the official zip, never called identical to it.
-    row = page[page.index("national_M2020_dl.xlsx"):]
-    row = row[:row.index("</tr>")]
+    row = page[page.index("national_M2020_dl.xlsx") :]
+    row = row[: row.index("</tr>")]
     assert "member-of-archive" in row and "origin: mirror" in row and "found in the mirror" in row
     assert "ac0a59b501cd5d4c5966e799c39b1830f93b92c3cc6cd8af301dc7959a4c2cb1" in row  # the pinned hash
     assert "occupation_2016-26.xlsx" in page and "occupation_2024-34.xlsx" in page
@@ -94,8 +108,8 @@ def test_methodology_lists_the_snapshot_with_its_true_relation(built):
 def test_sources_missing_from_the_build_are_said_plainly(built):
     dirs, html = built
     index = (html / "notebooks" / "index.html").read_text()
-    note = index[index.index("Not in this build"):]
-    note = note[:note.index("</div>")]
+    note = index[index.index("Not in this build") :]
+    note = note[: note.index("</div>")]
     for title in ("Job Openings and Labor Turnover Survey", "FTC non-compete", "Current Employment Statistics"):
         assert title in note, title
     assert "OEWS current release" not in note
@@ -139,7 +153,7 @@ def test_unknown_soc_on_a_fresh_machine_stops_before_anything_runs(tmp_path):
     dirs = {"WAREHOUSE_DIR": str(tmp_path / "warehouse"), "BUILD_DIR": str(tmp_path / "build")}
     result = run_build(dirs, "--soc", "29-1121")
     assert result.returncode == 2
-    stopped = result.stderr[result.stderr.index("BUILD STOPPED"):]
+    stopped = result.stderr[result.stderr.index("BUILD STOPPED") :]
     assert "SOC code 29-1121 is not an occupation" in stopped
     assert "29-1122 (Occupational Therapists)" in stopped
     assert "dagster" not in result.stderr.lower() and "dagster" not in result.stdout.lower()

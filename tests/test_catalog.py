@@ -34,9 +34,13 @@ def test_the_landing_page_compares_each_occupation_with_its_own_numbers(catalog)
                    e.employment_change_pct, e.openings_annual_avg_persons
             FROM mart_oews__national_wages n JOIN mart_ep__occupation_outlook e USING (soc_code)
             WHERE e.is_latest_edition AND list_contains(?, n.soc_code) ORDER BY n.soc_code
-            """, [SOCS]).fetchall()
-    assert rows == [[title, soc, f"{emp:,}", f"${median:,.0f}", f"{change:.1f}%", f"{openings:,}"]
-                    for title, soc, emp, median, change, openings in expected]
+            """,
+            [SOCS],
+        ).fetchall()
+    assert rows == [
+        [title, soc, f"{emp:,}", f"${median:,.0f}", f"{change:.1f}%", f"{openings:,}"]
+        for title, soc, emp, median, change, openings in expected
+    ]
     assert [r[0] for r in rows] == ["Occupational Therapists", "Physical Therapists"]
 
 
@@ -82,8 +86,9 @@ def test_the_landing_page_renders_in_a_browser_and_its_links_open_the_books(cata
     import http.server
     import threading
 
-    from tests.test_browser import ARGS, CHROMIUM, _QuietHandler
     from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import ARGS, CHROMIUM, _QuietHandler
 
     _, site, _ = catalog
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
@@ -95,8 +100,10 @@ def test_the_landing_page_renders_in_a_browser_and_its_links_open_the_books(cata
             page = browser.new_page()
             errors, outside = [], []
             page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-            page.on("request", lambda req: outside.append(req.url)
-                    if not req.url.startswith(("http://127.0.0.1", "data:")) else None)
+            page.on(
+                "request",
+                lambda req: outside.append(req.url) if not req.url.startswith(("http://127.0.0.1", "data:")) else None,
+            )
             page.goto(base, wait_until="networkidle")
             assert page.evaluate("document.querySelector('figure img').naturalWidth") > 0
             page.click("text=Physical Therapists")

@@ -32,8 +32,7 @@ def _db(tmp_path, *statements):
             con.execute(sql)
 
 
-def test_a_percentile_out_of_order_in_a_workbook_fails_its_check_and_names_the_row(tmp_path, monkeypatch,
-                                                                                   real_file):
+def test_a_percentile_out_of_order_in_a_workbook_fails_its_check_and_names_the_row(tmp_path, monkeypatch, real_file):
     # SYNTHETIC corruption of a real file: OT's 25th percentile raised above its median in May 2024.
     wb = openpyxl.load_workbook(real_file("oews/national/national_M2024_dl.xlsx"))
     ws = wb.worksheets[0]
@@ -43,29 +42,45 @@ def test_a_percentile_out_of_order_in_a_workbook_fails_its_check_and_names_the_r
     broken = tmp_path / "national_M2024_dl.xlsx"
     wb.save(broken)
     store = SnapshotStore(tmp_path / "warehouse" / "snapshots")
-    snap = store.put_file(broken, source_id="oews_history", part="oesm24nat", filename=broken.name,
-                          url="https://www.bls.gov/oes/special-requests/oesm24nat.zip",
-                          retrieved_at="2026-11-28T00:00:00+00:00", origin="mirror", relation="member-of-archive",
-                          license="", citation="", rows=1403, extra={"reference_year": 2024, "scope": "nat"})
+    snap = store.put_file(
+        broken,
+        source_id="oews_history",
+        part="oesm24nat",
+        filename=broken.name,
+        url="https://www.bls.gov/oes/special-requests/oesm24nat.zip",
+        retrieved_at="2026-11-28T00:00:00+00:00",
+        origin="mirror",
+        relation="member-of-archive",
+        license="",
+        citation="",
+        rows=1403,
+        extra={"reference_year": 2024, "scope": "nat"},
+    )
     lock = tmp_path / "sources.lock"
-    lock.write_text(json.dumps({"version": 2, "sources": {"oews_history": {"snapshots": [
-        {**snap.__dict__}]}}}))
+    lock.write_text(json.dumps({"version": 2, "sources": {"oews_history": {"snapshots": [{**snap.__dict__}]}}}))
     monkeypatch.setenv("WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     monkeypatch.setenv("SOURCES_LOCK", str(lock))
 
     from pipeline.definitions import all_assets, all_checks
     from pipeline.resources import default_resources
 
-    selection = dg.AssetSelection.assets("raw_oews__history_workbooks", "stg_oews__history_cells",
-                                         "stg_oews__history_files")
-    result = dg.materialize([*all_assets, *all_checks], selection=selection, resources=default_resources(),
-                            raise_on_error=False)
-    evaluations = {e.event_specific_data.check_name: e.event_specific_data
-                   for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    selection = dg.AssetSelection.assets(
+        "raw_oews__history_workbooks", "stg_oews__history_cells", "stg_oews__history_files"
+    )
+    result = dg.materialize(
+        [*all_assets, *all_checks], selection=selection, resources=default_resources(), raise_on_error=False
+    )
+    evaluations = {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
     failed = evaluations["stg_oews__history_cells__annual_percentiles_ordered"]
     assert not failed.passed
-    assert "stg_oews__history_cells: 1 row(s) break the rule 'annual_p10_wage_usd <= annual_p25_wage_usd" \
+    assert (
+        "stg_oews__history_cells: 1 row(s) break the rule 'annual_p10_wage_usd <= annual_p25_wage_usd"
         in failed.description
+    )
     assert "reference_year=2024" in failed.description and "soc_code=29-1122" in failed.description
     assert "annual_p25_wage_usd=150000.0" in failed.description
     assert evaluations["stg_oews__history_cells__key_is_unique"].passed
@@ -73,12 +88,14 @@ def test_a_percentile_out_of_order_in_a_workbook_fails_its_check_and_names_the_r
 
 def test_state_employment_must_add_up_to_the_nation(tmp_path):
     # SYNTHETIC: 51 states of 100 jobs each against a national figure of 4,000: 1,100 too many.
-    states = " UNION ALL ".join(
-        f"SELECT 'S', '{i:02d}00000', '000000', '291122', 100" for i in range(1, 52))
-    _db(tmp_path, "CREATE TABLE stg_oews__cells (areatype_code VARCHAR, area_code VARCHAR, industry_code VARCHAR, "
-                  "occupation_code VARCHAR, employment_count BIGINT)",
+    states = " UNION ALL ".join(f"SELECT 'S', '{i:02d}00000', '000000', '291122', 100" for i in range(1, 52))
+    _db(
+        tmp_path,
+        "CREATE TABLE stg_oews__cells (areatype_code VARCHAR, area_code VARCHAR, industry_code VARCHAR, "
+        "occupation_code VARCHAR, employment_count BIGINT)",
         f"INSERT INTO stg_oews__cells {states}",
-        "INSERT INTO stg_oews__cells VALUES ('N', '0000000', '000000', '291122', 4000)")
+        "INSERT INTO stg_oews__cells VALUES ('N', '0000000', '000000', '291122', 4000)",
+    )
     check = stg_oews__cells_states_sum_to_nation(warehouse=_warehouse(tmp_path))
     assert not check.passed
     assert "occupation_code=291122, state_sum=5100, national=4000, states_published=51" in check.description
@@ -89,12 +106,14 @@ def test_state_employment_must_add_up_to_the_nation(tmp_path):
 
 def test_ep_below_oews_for_a_report_occupation_fails(tmp_path):
     # SYNTHETIC: EP says 100,000 OTs in 2024, OEWS 152,280: EP, which adds the self-employed, cannot be smaller.
-    _db(tmp_path,
+    _db(
+        tmp_path,
         "CREATE TABLE stg_ep__occupation_projections AS SELECT '2024-34' AS edition, '29-1122' AS soc_code, "
         "'Occupational therapists' AS occupation_title, 'Line item' AS occupation_type, 2024 AS base_year, "
         "100000 AS employment_base_persons",
         "CREATE TABLE core_oews__national_wage_history AS SELECT 2024 AS reference_year, '29-1122' AS soc_code, "
-        "152280 AS employment_count")
+        "152280 AS employment_count",
+    )
     # The books' occupations are the report's SOC and the catalogue's (the ReportParams resource).
     report = ReportParams(soc="29-1123", catalog_socs=["29-1127", "29-1122"])
     check = stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report)
@@ -104,10 +123,12 @@ def test_ep_below_oews_for_a_report_occupation_fails(tmp_path):
 
 
 def test_a_missing_month_in_a_monthly_series_fails(tmp_path):
-    _db(tmp_path,  # SYNTHETIC: January and March 2026, no February
+    _db(
+        tmp_path,  # SYNTHETIC: January and March 2026, no February
         "CREATE TABLE core_ces__monthly_employment AS SELECT * FROM (VALUES "
         "('CEU6562134001', DATE '2026-01-01', 1.0), ('CEU6562134001', DATE '2026-03-01', 2.0)) "
-        "AS t(series_id, month_start, value)")
+        "AS t(series_id, month_start, value)",
+    )
     check = core_ces__monthly_employment__no_missing_months(warehouse=_warehouse(tmp_path))
     assert not check.passed and "series_id=CEU6562134001, missing_month=2026-02-01" in check.description
 
@@ -115,9 +136,18 @@ def test_a_missing_month_in_a_monthly_series_fails(tmp_path):
 def test_a_move_over_25_percent_fails_until_a_maintainer_accepts_it(tmp_path, monkeypatch):
     monkeypatch.setenv("ACCEPTED_CHANGES", str(tmp_path / "accepted_changes.json"))
     lock_path = tmp_path / "sources.lock"
-    pin = {"part": "oesm24nat", "filename": "national_M2024_dl.xlsx", "sha256": "b" * 64, "size_bytes": 290_000,
-           "rows": 900, "origin": "official", "relation": "identical", "url": "u", "retrieved_at": "2026-11-28",
-           "previous": {"sha256": "a" * 64, "size_bytes": 291_657, "rows": 1403}}  # SYNTHETIC: rows -35.9%
+    pin = {
+        "part": "oesm24nat",
+        "filename": "national_M2024_dl.xlsx",
+        "sha256": "b" * 64,
+        "size_bytes": 290_000,
+        "rows": 900,
+        "origin": "official",
+        "relation": "identical",
+        "url": "u",
+        "retrieved_at": "2026-11-28",
+        "previous": {"sha256": "a" * 64, "size_bytes": 291_657, "rows": 1403},
+    }  # SYNTHETIC: rows -35.9%
     lock_path.write_text(json.dumps({"version": 2, "sources": {"oews_history": {"snapshots": [pin]}}}))
     lock = json.loads(lock_path.read_text())
     [(found, moves)] = acceptance.unaccepted_moves(lock, "oews_history", acceptance.read_acceptances())
@@ -136,9 +166,19 @@ def test_the_move_check_reads_the_lock_and_the_acceptances(tmp_path, monkeypatch
     monkeypatch.setenv("SOURCES_LOCK", str(lock_path))
     store = SnapshotStore(tmp_path / "warehouse" / "snapshots")
     src = real_file("oews/national/national_M2024_dl.xlsx")
-    snap = store.put_file(src, source_id="oews_history", part="oesm24nat", filename=src.name, url="u",
-                          retrieved_at="2026-11-28T00:00:00+00:00", origin="mirror", relation="member-of-archive",
-                          license="", citation="", rows=1403)
+    snap = store.put_file(
+        src,
+        source_id="oews_history",
+        part="oesm24nat",
+        filename=src.name,
+        url="u",
+        retrieved_at="2026-11-28T00:00:00+00:00",
+        origin="mirror",
+        relation="member-of-archive",
+        license="",
+        citation="",
+        rows=1403,
+    )
     pin = {**snap.__dict__, "previous": {"sha256": "a" * 64, "size_bytes": 100_000, "rows": 1403}}  # size +192%
     lock_path.write_text(json.dumps({"version": 2, "sources": {"oews_history": {"snapshots": [pin]}}}))
     from pipeline.assets.snapshot import snapshot_assets, snapshot_checks

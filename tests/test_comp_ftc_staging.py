@@ -22,19 +22,37 @@ from pipeline.sources.errors import SourceFileError
 HEADER = ",".join(cs.COLUMNS)
 
 
-def put(store: SnapshotStore, path: Path, source_id: str, part: str, retrieved_at="2026-01-20T10:00:00Z",
-        url="https://example.org/synthetic"):
-    return store.put_file(path, source_id=source_id, part=part, filename=path.name, url=url,
-                          retrieved_at=retrieved_at, origin="official", relation="identical", license="",
-                          citation="")
+def put(
+    store: SnapshotStore,
+    path: Path,
+    source_id: str,
+    part: str,
+    retrieved_at="2026-01-20T10:00:00Z",
+    url="https://example.org/synthetic",
+):
+    return store.put_file(
+        path,
+        source_id=source_id,
+        part=part,
+        filename=path.name,
+        url=url,
+        retrieved_at=retrieved_at,
+        origin="official",
+        relation="identical",
+        license="",
+        citation="",
+    )
 
 
-def sample(n: int, amount: str, pay_basis: str = "annual", soc: str = "29-1122", hours: str = "",
-           high: str = "") -> str:
+def sample(
+    n: int, amount: str, pay_basis: str = "annual", soc: str = "29-1122", hours: str = "", high: str = ""
+) -> str:
     """One SYNTHETIC CSV row in COLUMNS order."""
-    return (f"syn-{n:03d},{soc},SYNTHETIC Occupational Therapist,SYNTHETIC Clinic {n},job_posting,"
-            f"https://example.org/synthetic/{n},2026-01-05,outpatient,full_time,OR,{pay_basis},{amount},{high},"
-            f"{hours},,SYNTHETIC")
+    return (
+        f"syn-{n:03d},{soc},SYNTHETIC Occupational Therapist,SYNTHETIC Clinic {n},job_posting,"
+        f"https://example.org/synthetic/{n},2026-01-05,outpatient,full_time,OR,{pay_basis},{amount},{high},"
+        f"{hours},,SYNTHETIC"
+    )
 
 
 # ---------------------------------------------------------------- compensation samples
@@ -44,8 +62,13 @@ def sample(n: int, amount: str, pay_basis: str = "annual", soc: str = "29-1122",
 def comp(tmp_path):
     """Nine SYNTHETIC 29-1122 samples with one far outlier and one hourly row, plus three of another SOC code."""
     body = [
-        sample(1, "80000"), sample(2, "82000", high="95000"), sample(3, "84000"), sample(4, "85000"),
-        sample(5, "86000"), sample(6, "88000"), sample(7, "90000"),
+        sample(1, "80000"),
+        sample(2, "82000", high="95000"),
+        sample(3, "84000"),
+        sample(4, "85000"),
+        sample(5, "86000"),
+        sample(6, "88000"),
+        sample(7, "90000"),
         sample(8, "41", pay_basis="hourly"),  # 41 x 2080 = 85,280
         sample(9, "400000"),  # the outlier: far above Q3 + 3*IQR
         sample(10, "75", pay_basis="per_visit"),  # no annual figure, never flagged
@@ -77,9 +100,12 @@ def test_comp_samples_are_typed_and_annualised(comp):
     assert by_id["syn-001"]["line_number"] == 2
     assert by_id["syn-010"]["line_number"] == 11
     assert by_id["syn-011"]["line_number"] == 13  # after the blank line 12
-    types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
-                             "WHERE table_name = 'stg_comp__samples'").fetchall())
-    assert list(types)[:len(cs.COLUMNS)] == list(cs.COLUMNS)
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'stg_comp__samples'"
+        ).fetchall()
+    )
+    assert list(types)[: len(cs.COLUMNS)] == list(cs.COLUMNS)
     assert types["observed_on"] == "DATE" and types["amount_usd"] == "DOUBLE"
     assert types["annual_usd"] == "DOUBLE" and types["is_outlier"] == "BOOLEAN"
     assert types["line_number"] == "INTEGER"
@@ -112,8 +138,15 @@ def test_no_comp_snapshot_gives_an_empty_table(tmp_path):
     con, counts = load(cs.load_staging, SnapshotStore(tmp_path / "snapshots"), [], tmp_path)
     assert counts == {"stg_comp__samples": 0}
     cols = [r[0] for r in con.execute("DESCRIBE stg_comp__samples").fetchall()]
-    assert cols == [*cs.COLUMNS, "annual_usd", "annual_max_usd", "is_outlier", "outlier_reason",
-                    "snapshot_sha256", "line_number"]
+    assert cols == [
+        *cs.COLUMNS,
+        "annual_usd",
+        "annual_max_usd",
+        "is_outlier",
+        "outlier_reason",
+        "snapshot_sha256",
+        "line_number",
+    ]
 
 
 def test_header_only_csv_gives_an_empty_table(tmp_path):
@@ -151,8 +184,10 @@ def test_ftc_page_yields_plain_text_title_and_excerpt(tmp_path):
     undated = tmp_path / "other.html"
     undated.write_text("<html><body><h1>SYNTHETIC undated page</h1><p>SYNTHETIC body.</p></body></html>")
     store = SnapshotStore(tmp_path / "snapshots")
-    snaps = [put(store, page, "ftc", "rule_page", url="https://example.org/synthetic/rule"),
-             put(store, undated, "ftc", "final_rule_press_release_2024_04")]
+    snaps = [
+        put(store, page, "ftc", "rule_page", url="https://example.org/synthetic/rule"),
+        put(store, undated, "ftc", "final_rule_press_release_2024_04"),
+    ]
     con, counts = load(ftc.load_staging, store, snaps, tmp_path)
     assert counts == {"stg_ftc__documents": 2}
     doc = rows(con, "SELECT * FROM stg_ftc__documents WHERE part = 'rule_page'")[0]
@@ -173,11 +208,18 @@ def test_ftc_page_yields_plain_text_title_and_excerpt(tmp_path):
 def test_no_ftc_snapshot_gives_an_empty_table(tmp_path):
     con, counts = load(ftc.load_staging, SnapshotStore(tmp_path / "snapshots"), [], tmp_path)
     assert counts == {"stg_ftc__documents": 0}
-    assert con.execute("SELECT column_name, data_type FROM duckdb_columns() "
-                       "WHERE table_name = 'stg_ftc__documents'").fetchall() == [
-        ("part", "VARCHAR"), ("url", "VARCHAR"), ("title", "VARCHAR"), ("published_date", "DATE"),
-        ("retrieved_at", "VARCHAR"), ("text_excerpt", "VARCHAR"), ("snapshot_sha256", "VARCHAR"),
-        ("size_bytes", "BIGINT")]
+    assert con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'stg_ftc__documents'"
+    ).fetchall() == [
+        ("part", "VARCHAR"),
+        ("url", "VARCHAR"),
+        ("title", "VARCHAR"),
+        ("published_date", "DATE"),
+        ("retrieved_at", "VARCHAR"),
+        ("text_excerpt", "VARCHAR"),
+        ("snapshot_sha256", "VARCHAR"),
+        ("size_bytes", "BIGINT"),
+    ]
 
 
 def test_a_non_html_ftc_snapshot_is_refused(tmp_path):

@@ -55,11 +55,16 @@ def test_every_bad_row_is_reported_by_line_and_field(tmp_path):
         GOOD_ROWS[0],  # line 2
         GOOD_ROWS[1].replace(",weekly,", ",yearly,"),  # line 3
         GOOD_ROWS[2],  # lines 4-5 (the note spans two lines)
-        GOOD_ROWS[0].replace("syn-001", "syn-004").replace("2026-01-05", "2026-03-01")
-                    .replace(",OR,", ",ZZ,").replace("82000", '"$82,000"'),  # line 6: several fields at once
+        GOOD_ROWS[0]
+        .replace("syn-001", "syn-004")
+        .replace("2026-01-05", "2026-03-01")
+        .replace(",OR,", ",ZZ,")
+        .replace("82000", '"$82,000"'),  # line 6: several fields at once
         GOOD_ROWS[0].replace("https://example.org/synthetic/1", ""),  # line 7: duplicate id, no reference
-        GOOD_ROWS[0].replace("syn-001", "syn-005").replace("82000,95000", "90000,80000")
-                    .replace("29-1122", "291122"),  # line 8
+        GOOD_ROWS[0]
+        .replace("syn-001", "syn-005")
+        .replace("82000,95000", "90000,80000")
+        .replace("29-1122", "291122"),  # line 8
         GOOD_ROWS[0].replace("syn-001", "syn-006").replace("annual,82000,95000", "annual,41,"),  # line 9
         "syn-007,29-1122,too few fields",  # line 10
     ]

@@ -24,12 +24,20 @@ def _free_port() -> int:
 
 def test_dev_server_shows_the_asset_graph_and_stops_on_sigint(tmp_path):
     port = _free_port()
-    env = os.environ | {"DAGSTER_HOME": str(tmp_path), "DAGSTER_PORT": str(port),
-                        "WAREHOUSE_DIR": str(tmp_path / "wh"), "BUILD_DIR": str(tmp_path / "build")}
+    env = os.environ | {
+        "DAGSTER_HOME": str(tmp_path),
+        "DAGSTER_PORT": str(port),
+        "WAREHOUSE_DIR": str(tmp_path / "wh"),
+        "BUILD_DIR": str(tmp_path / "build"),
+    }
     # Simulate a background start: SIGINT ignored in the parent is inherited by the child.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.dev"], cwd=PROJECT_ROOT, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "pipeline.dev"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
@@ -38,8 +46,9 @@ def test_dev_server_shows_the_asset_graph_and_stops_on_sigint(tmp_path):
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and keys is None:
             try:
-                req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
-                                             headers={"Content-Type": "application/json"})
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql", data=query, headers={"Content-Type": "application/json"}
+                )
                 with urllib.request.urlopen(req, timeout=5) as resp:
                     keys = {"/".join(n["assetKey"]["path"]) for n in json.load(resp)["data"]["assetNodes"]}
             except (OSError, KeyError, TypeError):

@@ -27,8 +27,16 @@ BODY = b"series_id\tyear\tperiod\tvalue\tfootnote_codes\n" + b"OEU00000000000000
 
 
 def _fetch(store: SnapshotStore, url: str, *, expect: str = "text", source_id: str = "test"):
-    return fetch_to_store(store, url=url, source_id=source_id, filename="oe.test", license="", citation="",
-                          expect=expect, session=make_session(attempts=2, backoff_s=0.01))
+    return fetch_to_store(
+        store,
+        url=url,
+        source_id=source_id,
+        filename="oe.test",
+        license="",
+        citation="",
+        expect=expect,
+        session=make_session(attempts=2, backoff_s=0.01),
+    )
 
 
 def _files(root) -> list:
@@ -51,12 +59,15 @@ def _drip(done: threading.Event, n_bytes: int, every_s: float):
                     return
                 yield b"x"
                 time.sleep(every_s)
+
         return Response(body(), content_type="text/plain")
+
     return handler
 
 
-def test_a_dripping_server_is_stopped_at_the_deadline_and_nothing_is_kept(httpserver, tmp_path, monkeypatch,
-                                                                          stop_dripping):
+def test_a_dripping_server_is_stopped_at_the_deadline_and_nothing_is_kept(
+    httpserver, tmp_path, monkeypatch, stop_dripping
+):
     monkeypatch.setenv("HTTP_DEADLINE_S", "1")
     monkeypatch.setenv("HTTP_TIMEOUT_S", "5")  # every single read is quick: only the overall deadline can trip
     # 50 bytes at one per 0.2 s: the full body would take 10 s.
@@ -77,8 +88,11 @@ def test_a_dripping_server_is_stopped_at_the_deadline_and_nothing_is_kept(httpse
 def test_content_length_over_the_cap_is_refused_before_downloading(httpserver, tmp_path, monkeypatch):
     monkeypatch.setenv("HTTP_MAX_BYTES", "1000")
     httpserver.expect_request("/oe/big").respond_with_data(b"x" * 5000, content_type="text/plain")
-    with pytest.raises(FetchError, match=r"announces 5,000 bytes \(Content-Length\), more than this download's "
-                                         r"limit of 1,000 bytes \(set by the setting http_max_bytes"):
+    with pytest.raises(
+        FetchError,
+        match=r"announces 5,000 bytes \(Content-Length\), more than this download's "
+        r"limit of 1,000 bytes \(set by the setting http_max_bytes",
+    ):
         _fetch(SnapshotStore(tmp_path), httpserver.url_for("/oe/big"))
     assert _files(tmp_path) == []
 
@@ -92,11 +106,15 @@ def test_a_body_without_length_is_stopped_when_it_passes_the_cap(httpserver, tmp
             for _ in range(1000):
                 served.append(1)
                 yield b"y" * 1000
+
         return Response(body(), content_type="text/plain")
 
     httpserver.expect_request("/oe/endless").respond_with_handler(endless)
-    with pytest.raises(FetchError, match=r"the body passed this download's limit of 10,000 bytes .* bytes "
-                                         r"received and discarded"):
+    with pytest.raises(
+        FetchError,
+        match=r"the body passed this download's limit of 10,000 bytes .* bytes "
+        r"received and discarded",
+    ):
         _fetch(SnapshotStore(tmp_path), httpserver.url_for("/oe/endless"))
     assert _files(tmp_path) == []
 
@@ -107,8 +125,15 @@ def test_a_source_module_cap_is_honoured_below_the_global_one(httpserver, tmp_pa
     httpserver.expect_request("/page").respond_with_data(page, content_type="text/html")
     ctx = FetchContext(store=SnapshotStore(tmp_path), session=make_session(attempts=1, backoff_s=0.01))
     with pytest.raises(FetchError, match="limit of 200 bytes \\(set by MAX_DOWNLOAD_BYTES in pipeline.sources.ftc\\)"):
-        ctx.get(httpserver.url_for("/page"), source_id=ftc.SOURCE_ID, part="p", filename="p.html", license="",
-                citation="", expect="html")
+        ctx.get(
+            httpserver.url_for("/page"),
+            source_id=ftc.SOURCE_ID,
+            part="p",
+            filename="p.html",
+            license="",
+            citation="",
+            expect="html",
+        )
     assert _files(tmp_path) == []
 
 
@@ -129,14 +154,24 @@ def test_a_json_answer_is_streamed_under_its_cap(httpserver, tmp_path, monkeypat
             for _ in range(200):
                 yield b'{"seriesID": "CEU0000000001", "data": []},'
             yield b"{}]}}"
+
         return Response(body(), content_type="application/json")
 
     httpserver.expect_request("/api", method="POST").respond_with_handler(huge_answer)
     store = SnapshotStore(tmp_path)
     with pytest.raises(FetchError, match="limit of 2,000 bytes \\(set by the setting http_max_json_bytes"):
-        post_json_to_store(store, url=httpserver.url_for("/api"), body={"seriesid": ["x"]}, secret_fields=(),
-                           source_id="test", part="api", filename="a.json", license="", citation="",
-                           session=make_session(attempts=1, backoff_s=0.01))
+        post_json_to_store(
+            store,
+            url=httpserver.url_for("/api"),
+            body={"seriesid": ["x"]},
+            secret_fields=(),
+            source_id="test",
+            part="api",
+            filename="a.json",
+            license="",
+            citation="",
+            session=make_session(attempts=1, backoff_s=0.01),
+        )
     assert _files(tmp_path) == []
 
 
@@ -144,9 +179,18 @@ def test_a_small_json_answer_is_still_stored_whole(httpserver, tmp_path):
     answer = b'{"status": "REQUEST_SUCCEEDED", "Results": {"series": []}}'
     httpserver.expect_request("/api", method="POST").respond_with_data(answer, content_type="application/json")
     store = SnapshotStore(tmp_path)
-    snap = post_json_to_store(store, url=httpserver.url_for("/api"), body={"registrationkey": "k"},
-                              secret_fields=("registrationkey",), source_id="test", part="api", filename="a.json",
-                              license="", citation="", session=make_session(attempts=1, backoff_s=0.01))
+    snap = post_json_to_store(
+        store,
+        url=httpserver.url_for("/api"),
+        body={"registrationkey": "k"},
+        secret_fields=("registrationkey",),
+        source_id="test",
+        part="api",
+        filename="a.json",
+        license="",
+        citation="",
+        session=make_session(attempts=1, backoff_s=0.01),
+    )
     assert store.object_path(snap.sha256).read_bytes() == answer
     assert snap.extra["query"] == {"registrationkey": "(sent, not recorded)"}
 
@@ -154,8 +198,11 @@ def test_a_small_json_answer_is_still_stored_whole(httpserver, tmp_path):
 def test_retry_after_beyond_the_cap_is_not_waited_for(httpserver, tmp_path):
     httpserver.expect_request("/oe/busy").respond_with_data("busy", status=503, headers={"Retry-After": "3600"})
     started = time.monotonic()
-    with pytest.raises(FetchError, match=r"asked to wait 3600 s before retrying \(Retry-After\), more than the cap "
-                                         r"of 120 s \(http_retry_after_max_s\); not waiting\. Try later\."):
+    with pytest.raises(
+        FetchError,
+        match=r"asked to wait 3600 s before retrying \(Retry-After\), more than the cap "
+        r"of 120 s \(http_retry_after_max_s\); not waiting\. Try later\.",
+    ):
         _fetch(SnapshotStore(tmp_path), httpserver.url_for("/oe/busy"))
     assert time.monotonic() - started < 5
     assert len(httpserver.log) == 1  # no second attempt either
@@ -208,6 +255,8 @@ def test_a_full_disk_during_a_download_says_so_and_leaves_no_temporary_file(http
     store = SnapshotStore(tmp_path / "store")
     with pytest.raises(DiskFullError) as caught:
         _fetch(store, url)
-    assert str(caught.value) == (f"no space left on device while writing the download of {url} to "
-                                 f"{tmp_path / 'store' / 'tmp'}; free space and run again.")
+    assert str(caught.value) == (
+        f"no space left on device while writing the download of {url} to "
+        f"{tmp_path / 'store' / 'tmp'}; free space and run again."
+    )
     assert _files(tmp_path / "store") == []

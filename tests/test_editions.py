@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.editions import (
-    EditionError, current_edition, edition_lock, list_editions, next_edition_name, previous_edition,
+    EditionError,
+    current_edition,
+    edition_lock,
+    list_editions,
+    next_edition_name,
+    previous_edition,
     record_edition,
 )
 

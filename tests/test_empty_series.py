@@ -38,12 +38,15 @@ NOT_EXISTING = "JTS620000000000000JOR"  # SA openings rate, health care: drawn b
 LEFT_OUT = "JTU000000000000000TSL"  # NSA total separations level, total nonfarm: not in the answer; not drawn
 EARLY_ONLY = "JTS000000000000000JOR"  # SA openings rate, total nonfarm: empty in the early window only
 CES_EMPTY = "CES6562134001"  # SA employment in therapists' offices: empty list; the page draws the NSA series
-DRAWN_JOLTS = [jolts.series_id(sa, ind, el, "R") for ind in ("620000", "000000") for sa in "SU"
-               for el in ("JO", "HI", "QU")]
+DRAWN_JOLTS = [
+    jolts.series_id(sa, ind, el, "R") for ind in ("620000", "000000") for sa in "SU" for el in ("JO", "HI", "QU")
+]
 DRAWN_CES = ["CES6562134001", "CEU6562134001"]
 
-CE_INDUSTRY = ("industry_code\tnaics_code\tpublishing_status\tindustry_name\tdisplay_level\tselectable\t"
-               "sort_sequence\n65621340\t62134\tA\tSYNTHETIC offices of therapists\t6\tT\t1\n")
+CE_INDUSTRY = (
+    "industry_code\tnaics_code\tpublishing_status\tindustry_name\tdisplay_level\tselectable\t"
+    "sort_sequence\n65621340\t62134\tA\tSYNTHETIC offices of therapists\t6\tT\t1\n"
+)
 CE_DATATYPE = "data_type_code\tdata_type_text\n01\tSYNTHETIC ALL EMPLOYEES, THOUSANDS\n"
 
 
@@ -61,10 +64,21 @@ def synthetic_answer(series: list[str], start: int, end: int) -> dict:
             out.append({"seriesID": sid, "data": []})
             continue
         level = 400.0 if sid.startswith("CE") else 4.0
-        out.append({"seriesID": sid, "data": [
-            {"year": str(end), "period": f"M{m:02d}", "periodName": "SYNTHETIC", "footnotes": [{}],
-             "value": f"{level + m / 10 + (0.3 if sid[2] == 'U' and m == 3 else 0):.1f}"}
-            for m in range(12, 0, -1)]})
+        out.append(
+            {
+                "seriesID": sid,
+                "data": [
+                    {
+                        "year": str(end),
+                        "period": f"M{m:02d}",
+                        "periodName": "SYNTHETIC",
+                        "footnotes": [{}],
+                        "value": f"{level + m / 10 + (0.3 if sid[2] == 'U' and m == 3 else 0):.1f}",
+                    }
+                    for m in range(12, 0, -1)
+                ],
+            }
+        )
     return {"status": "REQUEST_SUCCEEDED", "responseTime": 5, "message": messages, "Results": {"series": out}}
 
 
@@ -79,10 +93,15 @@ def refreshed(tmp_path, monkeypatch, httpserver):
     """`make refresh` of CES and JOLTS against the SYNTHETIC API: (report text, paths, staging connection)."""
     lock = tmp_path / "sources.lock"  # none yet: the refresh writes the first, so every pin here is this test's
     for name, value in {
-        "WAREHOUSE_DIR": str(tmp_path / "warehouse"), "SOURCES_LOCK": str(lock),
-        "BLS_API_URL": httpserver.url_for(API_PATH), "BLS_DOWNLOAD_URL": httpserver.url_for("/"),
-        "MONTHLY_SERIES_FIRST_YEAR": str(FIRST), "HTTP_ATTEMPTS": "2", "HTTP_BACKOFF_S": "0.01",
-        "HTTP_TIMEOUT_S": "2", "TMPDIR": str(tmp_path / "tmp"),
+        "WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+        "SOURCES_LOCK": str(lock),
+        "BLS_API_URL": httpserver.url_for(API_PATH),
+        "BLS_DOWNLOAD_URL": httpserver.url_for("/"),
+        "MONTHLY_SERIES_FIRST_YEAR": str(FIRST),
+        "HTTP_ATTEMPTS": "2",
+        "HTTP_BACKOFF_S": "0.01",
+        "HTTP_TIMEOUT_S": "2",
+        "TMPDIR": str(tmp_path / "tmp"),
     }.items():
         monkeypatch.setenv(name, value)
     for name in ("SOURCES_MIRROR", "SNAPSHOT_REMOTE", "BLS_API_KEY", "EDITION"):
@@ -90,10 +109,12 @@ def refreshed(tmp_path, monkeypatch, httpserver):
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
     httpserver.expect_request(API_PATH, method="POST").respond_with_handler(answer_queries)
-    httpserver.expect_request("/pub/time.series/ce/ce.industry").respond_with_data(CE_INDUSTRY,
-                                                                                   content_type="text/plain")
-    httpserver.expect_request("/pub/time.series/ce/ce.datatype").respond_with_data(CE_DATATYPE,
-                                                                                   content_type="text/plain")
+    httpserver.expect_request("/pub/time.series/ce/ce.industry").respond_with_data(
+        CE_INDUSTRY, content_type="text/plain"
+    )
+    httpserver.expect_request("/pub/time.series/ce/ce.datatype").respond_with_data(
+        CE_DATATYPE, content_type="text/plain"
+    )
     p = paths()
     report = run_refresh(p, progress=lambda _: None, only=["ces", "jolts"])
     text = format_report(report, p.lock_path)
@@ -125,15 +146,21 @@ def test_the_refresh_report_names_each_empty_series_once_with_its_meaning_and_ye
     assert note_for(NOT_EXISTING) == (
         f"note: jolts: BLS returned no data for series {NOT_EXISTING} (job openings rate (percent) in health care "
         f"and social assistance, seasonally adjusted) for {FIRST}-{THIS_YEAR}; BLS said: Series does not exist for "
-        f"Series {NOT_EXISTING}; the book says so where the series would be shown.")
-    assert (f"note: jolts: BLS returned no data for series {LEFT_OUT} (total separations level (thousands) in total "
-            f"nonfarm, not seasonally adjusted) for {FIRST}-{THIS_YEAR};") in note_for(LEFT_OUT)
-    assert (f"series {EARLY_ONLY} (job openings rate (percent) in total nonfarm, seasonally adjusted) "
-            f"for {FIRST}-{FIRST + 9};") in note_for(EARLY_ONLY)
+        f"Series {NOT_EXISTING}; the book says so where the series would be shown."
+    )
+    assert (
+        f"note: jolts: BLS returned no data for series {LEFT_OUT} (total separations level (thousands) in total "
+        f"nonfarm, not seasonally adjusted) for {FIRST}-{THIS_YEAR};"
+    ) in note_for(LEFT_OUT)
+    assert (
+        f"series {EARLY_ONLY} (job openings rate (percent) in total nonfarm, seasonally adjusted) "
+        f"for {FIRST}-{FIRST + 9};"
+    ) in note_for(EARLY_ONLY)
     assert note_for(CES_EMPTY).startswith(
         f"note: ces: BLS returned no data for series {CES_EMPTY} (employment (all employees, thousands) in offices "
         f"of physical, occupational and speech therapists, and audiologists (NAICS 62134), seasonally adjusted) for "
-        f"{FIRST}-{THIS_YEAR};")
+        f"{FIRST}-{THIS_YEAR};"
+    )
     assert "BLS said" not in note_for(LEFT_OUT) + note_for(CES_EMPTY)  # BLS gave no message for these
 
 
@@ -142,11 +169,14 @@ def test_staging_records_each_empty_series_per_pinned_answer(refreshed):
     pinned = {pin["sha256"]: pin for pin in pins(read_lock(p.lock_path), "jolts")}
     got = con.execute(
         "SELECT series_id, series_title, requested_first_year, requested_last_year, bls_message, part, "
-        "snapshot_sha256 FROM stg_jolts__series_without_data ORDER BY series_id, requested_first_year").fetchall()
+        "snapshot_sha256 FROM stg_jolts__series_without_data ORDER BY series_id, requested_first_year"
+    ).fetchall()
     assert [(r[0], r[2], r[3]) for r in got] == [
         (EARLY_ONLY, FIRST, FIRST + 9),
-        (NOT_EXISTING, FIRST, FIRST + 9), (NOT_EXISTING, FIRST + 10, THIS_YEAR),
-        (LEFT_OUT, FIRST, FIRST + 9), (LEFT_OUT, FIRST + 10, THIS_YEAR),
+        (NOT_EXISTING, FIRST, FIRST + 9),
+        (NOT_EXISTING, FIRST + 10, THIS_YEAR),
+        (LEFT_OUT, FIRST, FIRST + 9),
+        (LEFT_OUT, FIRST + 10, THIS_YEAR),
     ]
     for series_id, title, first, last, message, part, sha in got:
         assert title == jolts.describe_series(series_id)
@@ -158,10 +188,12 @@ def test_staging_records_each_empty_series_per_pinned_answer(refreshed):
     ces_rows = con.execute("SELECT series_id, series_title FROM stg_ces__series_without_data").fetchall()
     assert ces_rows == [(CES_EMPTY, ces.describe_series(CES_EMPTY))] * 2
     # The series that had no data left nothing else behind: no observation, no zero.
-    assert con.execute("SELECT count(*) FROM stg_jolts__observations WHERE series_id IN (?, ?)",
-                       [NOT_EXISTING, LEFT_OUT]).fetchone() == (0,)
-    assert con.execute("SELECT count(*) FROM stg_jolts__observations WHERE series_id = ?",
-                       [EARLY_ONLY]).fetchone() == (12,)
+    assert con.execute(
+        "SELECT count(*) FROM stg_jolts__observations WHERE series_id IN (?, ?)", [NOT_EXISTING, LEFT_OUT]
+    ).fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM stg_jolts__observations WHERE series_id = ?", [EARLY_ONLY]).fetchone() == (
+        12,
+    )
 
 
 def test_the_page_helper_names_the_drawn_series_without_any_data(refreshed):
@@ -169,9 +201,11 @@ def test_the_page_helper_names_the_drawn_series_without_any_data(refreshed):
     found = series_without_data.without_data(con, "jolts", DRAWN_JOLTS)
     # EARLY_ONLY has data from the later window, so it is drawn; LEFT_OUT is not a series this page draws.
     assert list(found.series_id) == [NOT_EXISTING]
-    expected = (f"BLS returned no data for job openings rate (percent) in health care and social assistance, "
-                f"seasonally adjusted (series {NOT_EXISTING}) for {FIRST}-{THIS_YEAR}; it is not shown. "
-                f"BLS said: \u201cSeries does not exist for Series {NOT_EXISTING}\u201d.")
+    expected = (
+        f"BLS returned no data for job openings rate (percent) in health care and social assistance, "
+        f"seasonally adjusted (series {NOT_EXISTING}) for {FIRST}-{THIS_YEAR}; it is not shown. "
+        f"BLS said: \u201cSeries does not exist for Series {NOT_EXISTING}\u201d."
+    )
     assert series_without_data.sentence(next(found.itertuples())) == expected
     box = series_without_data.note(con, "jolts", DRAWN_JOLTS)
     assert box.count("<li>") == 1 and expected in box
@@ -183,10 +217,14 @@ def test_the_page_helper_names_the_drawn_series_without_any_data(refreshed):
 def test_bls_text_on_the_page_is_escaped():
     con = duckdb.connect()
     con.execute("CREATE TABLE core_jolts__monthly_rates_and_levels (series_id VARCHAR)")
-    con.execute("CREATE TABLE stg_jolts__series_without_data (series_id VARCHAR, series_title VARCHAR, "
-                "requested_first_year INTEGER, requested_last_year INTEGER, bls_message VARCHAR)")
-    con.execute("INSERT INTO stg_jolts__series_without_data VALUES (?, 'SYNTHETIC title', 2020, 2021, ?)",
-                [NOT_EXISTING, f"<script>alert(1)</script> Series does not exist for Series {NOT_EXISTING}"])
+    con.execute(
+        "CREATE TABLE stg_jolts__series_without_data (series_id VARCHAR, series_title VARCHAR, "
+        "requested_first_year INTEGER, requested_last_year INTEGER, bls_message VARCHAR)"
+    )
+    con.execute(
+        "INSERT INTO stg_jolts__series_without_data VALUES (?, 'SYNTHETIC title', 2020, 2021, ?)",
+        [NOT_EXISTING, f"<script>alert(1)</script> Series does not exist for Series {NOT_EXISTING}"],
+    )
     box = series_without_data.note(con, "jolts", [NOT_EXISTING])
     assert "<script>" not in box and "&lt;script&gt;" in box and "for 2020-2021; it is not shown." in box
 
@@ -199,21 +237,34 @@ def test_a_warehouse_without_the_table_names_nothing():
 def test_the_openings_page_says_which_series_bls_returned_nothing_for(refreshed, tmp_path):
     _, p, con = refreshed
     # The catalogue tables the page reads for its source lines and "in this build" status (SYNTHETIC, minimal).
-    con.execute("CREATE TABLE meta_sources AS SELECT * FROM (VALUES "
-                "(3, 'ces', 'SYNTHETIC CES', 'complete', 1, 0, ''), (4, 'jolts', 'SYNTHETIC JOLTS', 'complete', 1, 0, '')"
-                ") AS t(source_order, source_id, title, status, snapshots_in_build, snapshots_absent, note)")
-    con.execute("CREATE TABLE meta_snapshots AS SELECT DISTINCT sha256, source_id, 'official' AS origin, "
-                "NULL::VARCHAR AS package FROM meta_table_lineage")
+    con.execute(
+        "CREATE TABLE meta_sources AS SELECT * FROM (VALUES "
+        "(3, 'ces', 'SYNTHETIC CES', 'complete', 1, 0, ''), (4, 'jolts', 'SYNTHETIC JOLTS', 'complete', 1, 0, '')"
+        ") AS t(source_order, source_id, title, status, snapshots_in_build, snapshots_absent, note)"
+    )
+    con.execute(
+        "CREATE TABLE meta_snapshots AS SELECT DISTINCT sha256, source_id, 'official' AS origin, "
+        "NULL::VARCHAR AS package FROM meta_table_lineage"
+    )
     con.close()
     out = tmp_path / "page.ipynb"
-    execute_notebook(PROJECT_ROOT / "book" / "notebooks" / "openings_and_churn.md", out, {
-        "soc": "29-1122", "occupation_title": "Occupational Therapists", "edition": "test",
-        "oews_reference_period": "May 2025", "warehouse_path": str(tmp_path / "warehouse.duckdb"),
-        "downloads_dir": str(tmp_path / "data")})
+    execute_notebook(
+        PROJECT_ROOT / "book" / "notebooks" / "openings_and_churn.md",
+        out,
+        {
+            "soc": "29-1122",
+            "occupation_title": "Occupational Therapists",
+            "edition": "test",
+            "oews_reference_period": "May 2025",
+            "warehouse_path": str(tmp_path / "warehouse.duckdb"),
+            "downloads_dir": str(tmp_path / "data"),
+        },
+    )
     outputs = [o for cell in nbformat.read(out, as_version=4).cells for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
-    text = "\n".join(o.get("data", {}).get("text/html", "") + o.get("data", {}).get("text/markdown", "")
-                     for o in outputs)
+    text = "\n".join(
+        o.get("data", {}).get("text/html", "") + o.get("data", {}).get("text/markdown", "") for o in outputs
+    )
     assert text.count('class="admonition note series-without-data"') == 2  # one for JOLTS, one for CES
     assert f"(series {NOT_EXISTING}) for {FIRST}-{THIS_YEAR}; it is not shown." in text
     assert f"(series {CES_EMPTY}) for {FIRST}-{THIS_YEAR}; it is not shown." in text

@@ -16,8 +16,7 @@ import pytest
 
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.sources import employment_projections as ep
-from pipeline.sources.employment_projections.load import (EDITION_COLUMNS, PROJECTION_COLUMNS,
-                                                          occupation_tables)
+from pipeline.sources.employment_projections.load import EDITION_COLUMNS, PROJECTION_COLUMNS, occupation_tables
 from pipeline.sources.errors import SourceFileError
 
 EP_URL = "https://www.bls.gov/emp/ind-occ-matrix/occupation.xlsx"
@@ -25,9 +24,19 @@ RETRIEVED = "2026-11-28T00:00:00+00:00"
 
 
 def _put(store: SnapshotStore, path: Path, ed: str, retrieved_at: str = RETRIEVED):
-    return store.put_file(path, source_id="employment_projections", part=f"edition {ed}", filename=path.name,
-                          url=EP_URL, retrieved_at=retrieved_at, origin="mirror", relation="identical",
-                          license="", citation="", extra={"edition": ed})
+    return store.put_file(
+        path,
+        source_id="employment_projections",
+        part=f"edition {ed}",
+        filename=path.name,
+        url=EP_URL,
+        retrieved_at=retrieved_at,
+        origin="mirror",
+        relation="identical",
+        license="",
+        citation="",
+        extra={"edition": ed},
+    )
 
 
 def _load(tmp: Path, store: SnapshotStore, snaps) -> tuple[duckdb.DuckDBPyConnection, dict]:
@@ -54,8 +63,7 @@ def loaded(ep_files, tmp_path_factory):
 
 
 def _row(con, edition: str, soc: str) -> dict:
-    cur = con.execute("SELECT * FROM stg_ep__occupation_projections WHERE edition = ? AND soc_code = ?",
-                      [edition, soc])
+    cur = con.execute("SELECT * FROM stg_ep__occupation_projections WHERE edition = ? AND soc_code = ?", [edition, soc])
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
     assert len(rows) == 1, (edition, soc, rows)
@@ -64,8 +72,10 @@ def _row(con, edition: str, soc: str) -> dict:
 
 def test_schema(loaded):
     con, counts, _ = loaded
-    for table, columns in (("stg_ep__occupation_projections", PROJECTION_COLUMNS),
-                           ("stg_ep__editions", EDITION_COLUMNS)):
+    for table, columns in (
+        ("stg_ep__occupation_projections", PROJECTION_COLUMNS),
+        ("stg_ep__editions", EDITION_COLUMNS),
+    ):
         got = {name: typ for name, typ, *_ in con.execute(f"DESCRIBE {table}").fetchall()}
         assert got == columns
     assert set(counts) == {"stg_ep__occupation_projections", "stg_ep__editions"}
@@ -143,8 +153,12 @@ def test_em_dash_is_null(loaded):
     assert (r["employment_base_persons"], r["openings_annual_avg_persons"]) == (49_200, 7_200)
     assert _row(con, "2016-26", "31-2011")["self_employed_pct"] is None
     # '—' counts in the self-employed column, by hand: 219 (2024-34 Table 1.2 J), 229 (2016-26 Table 1.7 H).
-    nulls = dict(con.execute("SELECT edition, count(*) FILTER (WHERE self_employed_pct IS NULL) "
-                             "FROM stg_ep__occupation_projections GROUP BY edition").fetchall())
+    nulls = dict(
+        con.execute(
+            "SELECT edition, count(*) FILTER (WHERE self_employed_pct IS NULL) "
+            "FROM stg_ep__occupation_projections GROUP BY edition"
+        ).fetchall()
+    )
     assert nulls == {"2024-34": 219, "2016-26": 229}
 
 
@@ -157,9 +171,12 @@ def test_top_coded_wages(loaded):
         assert r["median_annual_wage_usd"] is None
         assert r["median_annual_wage_flag"] == "top_coded"
         assert r["median_annual_wage_lower_bound_usd"] == bound
-        got = con.execute("SELECT count(*), min(median_annual_wage_lower_bound_usd) FROM "
-                          "stg_ep__occupation_projections WHERE edition = ? AND median_annual_wage_flag = "
-                          "'top_coded'", [edition]).fetchone()
+        got = con.execute(
+            "SELECT count(*), min(median_annual_wage_lower_bound_usd) FROM "
+            "stg_ep__occupation_projections WHERE edition = ? AND median_annual_wage_flag = "
+            "'top_coded'",
+            [edition],
+        ).fetchone()
         assert got == (n, bound)
 
 
@@ -173,15 +190,24 @@ def test_counts_and_uniqueness(loaded, ep_files):
     per = dict(con.execute("SELECT edition, count(*) FROM stg_ep__occupation_projections GROUP BY 1").fetchall())
     assert per == expected
     assert counts == {"stg_ep__occupation_projections": 2204, "stg_ep__editions": 2}
-    dupes = con.execute("SELECT count(*) FROM (SELECT edition, soc_code FROM stg_ep__occupation_projections "
-                        "GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+    dupes = con.execute(
+        "SELECT count(*) FROM (SELECT edition, soc_code FROM stg_ep__occupation_projections "
+        "GROUP BY ALL HAVING count(*) > 1)"
+    ).fetchone()[0]
     assert dupes == 0
     # No title keeps its hierarchy indent, and every row has employment and openings.
-    assert con.execute("SELECT count(*) FROM stg_ep__occupation_projections WHERE occupation_title <> "
-                       "trim(occupation_title) OR employment_base_persons IS NULL OR "
-                       "openings_annual_avg_persons IS NULL").fetchone()[0] == 0
-    editions = con.execute("SELECT edition, base_year, projection_year, source_file, occupations_loaded, "
-                           "sheet_used, retrieved_at FROM stg_ep__editions ORDER BY edition").fetchall()
+    assert (
+        con.execute(
+            "SELECT count(*) FROM stg_ep__occupation_projections WHERE occupation_title <> "
+            "trim(occupation_title) OR employment_base_persons IS NULL OR "
+            "openings_annual_avg_persons IS NULL"
+        ).fetchone()[0]
+        == 0
+    )
+    editions = con.execute(
+        "SELECT edition, base_year, projection_year, source_file, occupations_loaded, "
+        "sheet_used, retrieved_at FROM stg_ep__editions ORDER BY edition"
+    ).fetchall()
     assert editions == [
         ("2016-26", 2016, 2026, "occupation_2016-26.xlsx", 1091, "Table 1.7", RETRIEVED),
         ("2024-34", 2024, 2034, "occupation_2024-34.xlsx", 1113, "Table 1.2", RETRIEVED),
@@ -205,8 +231,12 @@ def test_schema_drift_names_column_and_file(ep_files, tmp_path):
     # SYNTHETIC: the real 2024-34 workbook with Table 1.2's openings header renamed to something unrecognisable.
     wb = openpyxl.load_workbook(ep_files["2024-34"])
     ws = wb["Table 1.2"]
-    cell = next(c for row in ws.iter_rows(max_row=3) for c in row
-                if isinstance(c.value, str) and c.value.startswith("Occupational openings"))
+    cell = next(
+        c
+        for row in ws.iter_rows(max_row=3)
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("Occupational openings")
+    )
     cell.value = "Annual gaps to fill, 2024–34"
     path = tmp_path / "occupation_2024-34.xlsx"
     wb.save(path)
@@ -232,8 +262,18 @@ def test_split_sheets_join_on_soc(tmp_path):
     proj = wb.active
     proj.title = "Table 1.2"
     proj.append(["Table 1.2 Employment by detailed occupation, 2030 and projected 2040\n(Numbers in thousands)"])
-    proj.append(["2030 National Employment Matrix title and code", None, "Occupation type", "Employment", None,
-                 "Change, 2030-40", None, "Occupational openings, 2030-40 annual average"])
+    proj.append(
+        [
+            "2030 National Employment Matrix title and code",
+            None,
+            "Occupation type",
+            "Employment",
+            None,
+            "Change, 2030-40",
+            None,
+            "Occupational openings, 2030-40 annual average",
+        ]
+    )
     proj.append([None, None, None, 2030, 2040, "Number", "Percent", None])
     proj.append(["Total, all occupations", "00-0000", "Summary", 170000.0, 171000.5, 1000.5, 0.6, 19000.1])
     proj.append(["  Occupational therapists", "29-1122", "Line item", 170.4, 190.0, 19.6, 11.5, 10.7])
@@ -244,8 +284,15 @@ def test_split_sheets_join_on_soc(tmp_path):
         proj.merge_cells(rng)
     chars = wb.create_sheet("Table 1.7")
     chars.append(["Table 1.7 Worker characteristics, 2030"])
-    chars.append(["Title", "Code", "Percent self employed, 2030", "Median annual wage, 2031(1)",
-                  "Typical education needed for entry"])
+    chars.append(
+        [
+            "Title",
+            "Code",
+            "Percent self employed, 2030",
+            "Median annual wage, 2031(1)",
+            "Typical education needed for entry",
+        ]
+    )
     chars.append(["Occupational therapists", "29-1122", 3.1, 101000, "Master's degree"])
     chars.append(["Surgeons", "29-1240", "—", "≥$239,200", "Doctoral or professional degree"])
     path = tmp_path / "occupation_2030-40.xlsx"
@@ -264,8 +311,10 @@ def test_split_sheets_join_on_soc(tmp_path):
     surgeons = _row(con, "2030-40", "29-1240")
     assert surgeons["openings_annual_avg_persons"] is None  # 'n/a'
     assert surgeons["self_employed_pct"] is None  # '—'
-    assert (surgeons["median_annual_wage_flag"], surgeons["median_annual_wage_lower_bound_usd"]) == ("top_coded",
-                                                                                                     239_200)
+    assert (surgeons["median_annual_wage_flag"], surgeons["median_annual_wage_lower_bound_usd"]) == (
+        "top_coded",
+        239_200,
+    )
     assert con.execute("SELECT sheet_used FROM stg_ep__editions").fetchone()[0] == "Table 1.2 + Table 1.7"
 
 
@@ -282,6 +331,8 @@ def test_empty_snaps(tmp_path):
     store = SnapshotStore(tmp_path / "snapshots")
     con, counts = _load(tmp_path, store, [])
     assert counts == {"stg_ep__occupation_projections": 0, "stg_ep__editions": 0}
-    for table, columns in (("stg_ep__occupation_projections", PROJECTION_COLUMNS),
-                           ("stg_ep__editions", EDITION_COLUMNS)):
+    for table, columns in (
+        ("stg_ep__occupation_projections", PROJECTION_COLUMNS),
+        ("stg_ep__editions", EDITION_COLUMNS),
+    ):
         assert {n: t for n, t, *_ in con.execute(f"DESCRIBE {table}").fetchall()} == columns

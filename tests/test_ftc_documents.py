@@ -53,11 +53,15 @@ def test_three_pages_are_stored_with_title_and_date(httpserver, ctx):
     by_part = {s.part: s for s in result.snapshots}
     assert set(by_part) == set(PATHS)
     assert by_part["rule_page"].extra == {
-        "title": "SYNTHETIC Noncompete Rule | Federal Trade Commission", "published_date": None}
+        "title": "SYNTHETIC Noncompete Rule | Federal Trade Commission",
+        "published_date": None,
+    }
     assert by_part["final_rule_press_release_2024_04"].extra["title"] == "SYNTHETIC FTC Announces Rule"
     assert by_part["final_rule_press_release_2024_04"].extra["published_date"] == "2024-04-23"
     assert by_part["accede_vacatur_press_release_2025_09"].extra == {
-        "title": "SYNTHETIC FTC Files to Accede to Vacatur", "published_date": "2025-09-05"}
+        "title": "SYNTHETIC FTC Files to Accede to Vacatur",
+        "published_date": "2025-09-05",
+    }
     for snap in result.snapshots:
         assert snap.rows == 1 and snap.origin == "official" and snap.source_id == "ftc"
         assert snap.url.endswith(PATHS[snap.part])
@@ -124,5 +128,15 @@ def test_scripts_and_markup_never_come_out(tmp_path):
 
 
 def _meta(filename: str) -> SnapshotMeta:
-    return SnapshotMeta(source_id="ftc", filename=filename, url="", retrieved_at="", origin="official",
-                        relation="identical", sha256="0" * 64, size_bytes=0, license="", citation="")
+    return SnapshotMeta(
+        source_id="ftc",
+        filename=filename,
+        url="",
+        retrieved_at="",
+        origin="official",
+        relation="identical",
+        sha256="0" * 64,
+        size_bytes=0,
+        license="",
+        citation="",
+    )

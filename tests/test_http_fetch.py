@@ -13,8 +13,16 @@ BODY = b"series_id                     \tyear\tperiod\t       value\tfootnote_co
 
 
 def _fetch(store, url, expect="text"):
-    return fetch_to_store(store, url=url, source_id="test", filename="oe.test", license="", citation="",
-                          expect=expect, session=make_session(attempts=4, backoff_s=0.01))
+    return fetch_to_store(
+        store,
+        url=url,
+        source_id="test",
+        filename="oe.test",
+        license="",
+        citation="",
+        expect=expect,
+        session=make_session(attempts=4, backoff_s=0.01),
+    )
 
 
 def test_sends_contact_user_agent_and_stores_identical_bytes(httpserver, tmp_path, monkeypatch):
@@ -53,7 +61,8 @@ def test_persistent_500_gives_up_with_the_status(httpserver, tmp_path):
 
 def test_html_page_in_place_of_a_workbook_is_refused(httpserver, tmp_path):
     httpserver.expect_request("/x.xlsx").respond_with_data(
-        "<!DOCTYPE html><html>blocked</html>", content_type="text/html")
+        "<!DOCTYPE html><html>blocked</html>", content_type="text/html"
+    )
     with pytest.raises(FetchError, match="expected a xlsx file but the server sent an HTML page"):
         _fetch(SnapshotStore(tmp_path), httpserver.url_for("/x.xlsx"), expect="xlsx")
     assert not (tmp_path / "sha256").exists()  # nothing stored, not even partly
@@ -62,7 +71,8 @@ def test_html_page_in_place_of_a_workbook_is_refused(httpserver, tmp_path):
 def test_a_body_shorter_than_announced_is_refused_and_not_kept(httpserver, tmp_path):
     # SYNTHETIC: the server announces more bytes than it sends, as a dropped connection would.
     httpserver.expect_request("/oe/oe.test").respond_with_response(
-        Response(iter([BODY]), headers={"Content-Length": str(len(BODY) + 100)}, direct_passthrough=True))
+        Response(iter([BODY]), headers={"Content-Length": str(len(BODY) + 100)}, direct_passthrough=True)
+    )
     with pytest.raises(FetchError, match="incomplete|truncated"):
         _fetch(SnapshotStore(tmp_path), httpserver.url_for("/oe/oe.test"))
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []  # neither a stored object nor a temp file

@@ -44,25 +44,28 @@ def _set_previous(field, value):
     return lambda pin: pin.__setitem__("previous", {"sha256": "a" * 64, "size_bytes": 1, "rows": 1, field: value})
 
 
-@pytest.mark.parametrize("change, field", [
-    (_set("sha256", "../../etc/hostname"), "sha256"),  # would resolve outside the store
-    (_set("sha256", "AC0A59B501CD5D4C5966E799C39B1830F93B92C3CC6CD8AF301DC7959A4C2CB1"), "sha256"),
-    (_set("sha256", "ac0a59b5"), "sha256"),
-    (_drop("sha256"), "sha256"),
-    (_drop("size_bytes"), "size_bytes"),
-    (_drop("filename"), "filename"),
-    (_drop("url"), "url"),
-    (_drop("origin"), "origin"),
-    (_drop("relation"), "relation"),
-    (_drop("retrieved_at"), "retrieved_at"),
-    (_set("size_bytes", -1), "size_bytes"),
-    (_set("size_bytes", "267620"), "size_bytes"),
-    (_set("size_bytes", True), "size_bytes"),
-    (_set("rows", -5), "rows"),
-    (_set("origin", ""), "origin"),
-    (_set_previous("sha256", "../x"), "previous.sha256"),
-    (_set_previous("size_bytes", 1.5), "previous.size_bytes"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (_set("sha256", "../../etc/hostname"), "sha256"),  # would resolve outside the store
+        (_set("sha256", "AC0A59B501CD5D4C5966E799C39B1830F93B92C3CC6CD8AF301DC7959A4C2CB1"), "sha256"),
+        (_set("sha256", "ac0a59b5"), "sha256"),
+        (_drop("sha256"), "sha256"),
+        (_drop("size_bytes"), "size_bytes"),
+        (_drop("filename"), "filename"),
+        (_drop("url"), "url"),
+        (_drop("origin"), "origin"),
+        (_drop("relation"), "relation"),
+        (_drop("retrieved_at"), "retrieved_at"),
+        (_set("size_bytes", -1), "size_bytes"),
+        (_set("size_bytes", "267620"), "size_bytes"),
+        (_set("size_bytes", True), "size_bytes"),
+        (_set("rows", -5), "rows"),
+        (_set("origin", ""), "origin"),
+        (_set_previous("sha256", "../x"), "previous.sha256"),
+        (_set_previous("size_bytes", 1.5), "previous.size_bytes"),
+    ],
+)
 def test_a_bad_pin_is_refused_naming_source_part_and_field(tmp_path, change, field):
     path = _tampered(tmp_path, change)
     with pytest.raises(LockError) as info:
@@ -82,13 +85,16 @@ def test_an_unknown_source_is_refused(tmp_path):
     assert read_lock(path, known_sources={"oews_futures", *lock["sources"]})["sources"]["oews_futures"]
 
 
-@pytest.mark.parametrize("mangle, problem", [
-    (lambda lock: lock.__setitem__("version", 9), "lock version 9"),
-    (lambda lock: lock.__setitem__("edition", "../../etc/passwd"), "field 'edition'"),
-    (lambda lock: lock.__setitem__("sources", []), 'no "sources" object'),
-    (lambda lock: lock["sources"]["ces"].pop("snapshots"), 'source ces has no "snapshots" list'),
-    (lambda lock: lock["sources"]["ces"]["snapshots"].append("oops"), "ces / pin #3 is not an object"),
-])
+@pytest.mark.parametrize(
+    "mangle, problem",
+    [
+        (lambda lock: lock.__setitem__("version", 9), "lock version 9"),
+        (lambda lock: lock.__setitem__("edition", "../../etc/passwd"), "field 'edition'"),
+        (lambda lock: lock.__setitem__("sources", []), 'no "sources" object'),
+        (lambda lock: lock["sources"]["ces"].pop("snapshots"), 'source ces has no "snapshots" list'),
+        (lambda lock: lock["sources"]["ces"]["snapshots"].append("oops"), "ces / pin #3 is not an object"),
+    ],
+)
 def test_a_malformed_lock_is_refused(tmp_path, mangle, problem):
     lock = json.loads(LIVE.read_text())
     mangle(lock)

@@ -20,8 +20,19 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Everything a user sets on make's command line or in the environment to steer a target.
-USER_VALUES = ("SOC", "EDITION", "STRICT", "RECORD_RUNS", "SOURCES_MIRROR", "DAGSTER_HOME",
-               "SOCS", "URL", "SOURCE", "PART", "REASON")
+USER_VALUES = (
+    "SOC",
+    "EDITION",
+    "STRICT",
+    "RECORD_RUNS",
+    "SOURCES_MIRROR",
+    "DAGSTER_HOME",
+    "SOCS",
+    "URL",
+    "SOURCE",
+    "PART",
+    "REASON",
+)
 # A variable the Makefile never names: make still exports command-line values, expanding them as it does.
 UNNAMED = "SOME_SETTING"
 
@@ -69,13 +80,22 @@ def project(tmp_path: Path) -> Path:
     return work
 
 
-def run_make(project: Path, target: str, command_line: dict[str, str], environment: dict[str, str],
-             python: str | None = None) -> list[dict]:
+def run_make(
+    project: Path, target: str, command_line: dict[str, str], environment: dict[str, str], python: str | None = None
+) -> list[dict]:
     """Runs `make <target>` (install prerequisite off: STAMP empty) and returns the calls the fake recorded."""
     fake = str(project.parent / "fake_python")
     env = {k: v for k, v in os.environ.items() if k not in USER_VALUES and k != UNNAMED} | environment
-    args = ["make", "--no-print-directory", "-C", str(project), target, "STAMP=", f"PY={python or fake}",
-            *(f"{name}={value}" for name, value in command_line.items())]
+    args = [
+        "make",
+        "--no-print-directory",
+        "-C",
+        str(project),
+        target,
+        "STAMP=",
+        f"PY={python or fake}",
+        *(f"{name}={value}" for name, value in command_line.items()),
+    ]
     result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, f"make {target} failed:\n{result.stdout}\n{result.stderr}"
     record = project.parent / "calls.jsonl"
@@ -85,8 +105,9 @@ def run_make(project: Path, target: str, command_line: dict[str, str], environme
 @pytest.mark.parametrize("delivery", ["command_line", "environment"])
 @pytest.mark.parametrize("payload", PAYLOADS)
 @pytest.mark.parametrize("target", TARGETS)
-def test_user_values_never_run_as_commands(project: Path, tmp_path: Path, target: str, payload: str,
-                                           delivery: str) -> None:
+def test_user_values_never_run_as_commands(
+    project: Path, tmp_path: Path, target: str, payload: str, delivery: str
+) -> None:
     names = USER_VALUES + (UNNAMED,)
     markers = {name: tmp_path / f"marker-{name}" for name in names}
     values = {name: PAYLOADS[payload].format(marker=markers[name]) for name in names}
@@ -111,8 +132,7 @@ def test_user_values_never_run_as_commands(project: Path, tmp_path: Path, target
 def test_ordinary_values_reach_the_programs_unchanged(project: Path) -> None:
     reason = 'BLS added the 2024 SOC revision; the "broad" codes moved (it\'s real) 100% $HOME'
     calls = run_make(project, "accept", {"SOURCE": "oews_history", "PART": "oesm24nat", "REASON": reason}, {})
-    assert calls[-1]["argv"] == ["-m", "pipeline.acceptance", f"--reason={reason}", "--", "oews_history",
-                                 "oesm24nat"]
+    assert calls[-1]["argv"] == ["-m", "pipeline.acceptance", f"--reason={reason}", "--", "oews_history", "oesm24nat"]
     calls = run_make(project, "catalog", {"SOCS": "29-1122 29-1123"}, {})
     assert calls[-1]["env"]["CATALOG_SOCS"] == "29-1122 29-1123"
     calls = run_make(project, "export", {"URL": "s3://bucket/book/warehouse/2026Q4"}, {"EDITION": "2026Q4"})
@@ -136,14 +156,22 @@ def test_make_accept_records_a_reason_with_quotes_and_a_payload(project: Path, t
     lock = tmp_path / "sources.lock"
     shutil.copy(PROJECT_ROOT / "warehouse" / "sources.lock", lock)
     sources = json.loads(lock.read_text())["sources"]
-    candidates = [(source, pin["part"], pin["sha256"]) for source, entry in sources.items()
-                  for pin in entry["snapshots"] if pin.get("part")]
+    candidates = [
+        (source, pin["part"], pin["sha256"])
+        for source, entry in sources.items()
+        for pin in entry["snapshots"]
+        if pin.get("part")
+    ]
     source, part, sha = max(candidates, key=lambda c: " " in c[1])
     accepted = tmp_path / "accepted_changes.json"
     marker = tmp_path / "marker"
     reason = f'the "part" doubled; it\'s genuine `touch {marker}` $(touch {marker}) $(shell touch {marker})'
-    env = {"SOURCES_LOCK": str(lock), "ACCEPTED_CHANGES": str(accepted), "WAREHOUSE_DIR": str(tmp_path / "wh"),
-           "PYTHONPATH": str(PROJECT_ROOT)}
+    env = {
+        "SOURCES_LOCK": str(lock),
+        "ACCEPTED_CHANGES": str(accepted),
+        "WAREHOUSE_DIR": str(tmp_path / "wh"),
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
     run_make(project, "accept", {"SOURCE": source, "PART": part, "REASON": reason}, env, python=sys.executable)
     assert not marker.exists()
     [record] = json.loads(accepted.read_text())["accepted"]

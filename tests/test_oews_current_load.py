@@ -19,9 +19,17 @@ from pipeline.transaction import transaction
 
 def _store_flat_files(store: SnapshotStore, files: dict[str, Path]):
     return [
-        store.put_file(path, source_id="oews_current", filename=name, url=oews_current.flat_file_url(name),
-                       retrieved_at="2026-11-28T00:00:00+00:00", origin="mirror", relation="reconstructed",
-                       license="", citation="")
+        store.put_file(
+            path,
+            source_id="oews_current",
+            filename=name,
+            url=oews_current.flat_file_url(name),
+            retrieved_at="2026-11-28T00:00:00+00:00",
+            origin="mirror",
+            relation="reconstructed",
+            license="",
+            citation="",
+        )
         for name, path in files.items()
     ]
 
@@ -51,10 +59,14 @@ def package_con(tmp_path_factory):
 
 
 def _cell(con, area, industry, occupation="291122"):
-    return con.execute(
-        "SELECT * FROM stg_oews__cells WHERE area_code = ? AND industry_code = ? AND occupation_code = ?",
-        [area, industry, occupation],
-    ).df().iloc[0]
+    return (
+        con.execute(
+            "SELECT * FROM stg_oews__cells WHERE area_code = ? AND industry_code = ? AND occupation_code = ?",
+            [area, industry, occupation],
+        )
+        .df()
+        .iloc[0]
+    )
 
 
 def test_flat_file_subset_has_every_published_cell(flat_con):
@@ -89,22 +101,28 @@ def test_known_cells(request, con_fixture):
 
 
 def test_both_origins_give_identical_rows_for_the_occupation(flat_con, package_con):
-    flat = flat_con[0].execute(
-        "SELECT * FROM stg_oews__cells WHERE occupation_code = '291122' ORDER BY area_code, industry_code"
-    ).df()
-    pkg = package_con[0].execute(
-        "SELECT * FROM stg_oews__cells WHERE occupation_code = '291122' ORDER BY area_code, industry_code"
-    ).df()
+    flat = (
+        flat_con[0]
+        .execute("SELECT * FROM stg_oews__cells WHERE occupation_code = '291122' ORDER BY area_code, industry_code")
+        .df()
+    )
+    pkg = (
+        package_con[0]
+        .execute("SELECT * FROM stg_oews__cells WHERE occupation_code = '291122' ORDER BY area_code, industry_code")
+        .df()
+    )
     assert len(flat) == len(pkg) == 626
     assert flat.equals(pkg)
 
 
 def test_special_values_become_null_with_a_flag(package_con):
     con, _ = package_con
-    flags = dict(con.execute(
-        "SELECT annual_p90_wage_usd_flag, count(*) FROM stg_oews__cells "
-        "WHERE annual_p90_wage_usd IS NULL GROUP BY 1"
-    ).fetchall())
+    flags = dict(
+        con.execute(
+            "SELECT annual_p90_wage_usd_flag, count(*) FROM stg_oews__cells "
+            "WHERE annual_p90_wage_usd IS NULL GROUP BY 1"
+        ).fetchall()
+    )
     # Every missing p90 carries a reason, and top-coding is among them (footnote 5 in the release).
     assert None not in flags
     assert flags["top_coded"] > 0 and flags["not_released"] > 0

@@ -40,9 +40,16 @@ def _workbook(real_file, year: int) -> Path:
 def _put(store: SnapshotStore, path: Path, year: int, extra: dict | None = None, part: str | None = None):
     part = part or f"oesm{year % 100:02d}nat"
     return store.put_file(
-        path, source_id="oews_history", part=part, filename=path.name,
-        url=f"https://www.bls.gov/oes/special-requests/{part}.zip", retrieved_at="2026-11-28T00:00:00+00:00",
-        origin="mirror", relation="member-of-archive", license="", citation="",
+        path,
+        source_id="oews_history",
+        part=part,
+        filename=path.name,
+        url=f"https://www.bls.gov/oes/special-requests/{part}.zip",
+        retrieved_at="2026-11-28T00:00:00+00:00",
+        origin="mirror",
+        relation="member-of-archive",
+        license="",
+        citation="",
         extra={"reference_year": year, "scope": "nat"} if extra is None else extra,
     )
 
@@ -73,8 +80,12 @@ def _one(con, sql: str, params=()):
 
 
 def _cell(con, year: int, soc: str, columns: str):
-    return _one(con, f"SELECT {columns} FROM stg_oews__history_cells WHERE reference_year = ? AND soc_code = ? "
-                     "AND area_code = '99' AND naics_code = '000000'", (year, soc))
+    return _one(
+        con,
+        f"SELECT {columns} FROM stg_oews__history_cells WHERE reference_year = ? AND soc_code = ? "
+        "AND area_code = '99' AND naics_code = '000000'",
+        (year, soc),
+    )
 
 
 # ---------------------------------------------------------------- every year
@@ -84,8 +95,10 @@ def test_every_year_loads_with_its_row_count(loaded):
     con, counts, seconds = loaded
     expected = {y: WORKBOOK_ROWS[y] - BROAD_TWINS[y] for y in YEARS}  # the broad twin of each pair is dropped
     assert counts == {"stg_oews__history_cells": sum(expected.values()), "stg_oews__history_files": 5}
-    files = con.execute("SELECT reference_year, scope, rows_in_workbook, rows_loaded, has_pct_rpt "
-                        "FROM stg_oews__history_files ORDER BY reference_year").fetchall()
+    files = con.execute(
+        "SELECT reference_year, scope, rows_in_workbook, rows_loaded, has_pct_rpt "
+        "FROM stg_oews__history_files ORDER BY reference_year"
+    ).fetchall()
     assert files == [(y, "nat", WORKBOOK_ROWS[y], expected[y], y != 2020) for y in YEARS]
     per_year = dict(con.execute("SELECT reference_year, count(*) FROM stg_oews__history_cells GROUP BY 1").fetchall())
     assert per_year == expected
@@ -94,38 +107,67 @@ def test_every_year_loads_with_its_row_count(loaded):
 
 def test_codes_stay_strings_and_occupation_code_drops_the_hyphen(loaded):
     con, _, _ = loaded
-    assert _cell(con, 2024, "29-1122", "area_code, area_type_code, prim_state, naics_code, naics_title, "
-                                       "industry_group, ownership_code, occupation_code, occupation_title, "
-                                       "occupation_group") == (
-        "99", "1", "US", "000000", "Cross-industry", "cross-industry", "1235", "291122", "Occupational Therapists",
-        "detailed")
-    bad = _one(con, "SELECT count(*) FROM stg_oews__history_cells WHERE occupation_code <> replace(soc_code, '-', '') "
-                    "OR length(occupation_code) <> 6")
+    assert _cell(
+        con,
+        2024,
+        "29-1122",
+        "area_code, area_type_code, prim_state, naics_code, naics_title, "
+        "industry_group, ownership_code, occupation_code, occupation_title, "
+        "occupation_group",
+    ) == (
+        "99",
+        "1",
+        "US",
+        "000000",
+        "Cross-industry",
+        "cross-industry",
+        "1235",
+        "291122",
+        "Occupational Therapists",
+        "detailed",
+    )
+    bad = _one(
+        con,
+        "SELECT count(*) FROM stg_oews__history_cells WHERE occupation_code <> replace(soc_code, '-', '') "
+        "OR length(occupation_code) <> 6",
+    )
     assert bad == (0,)
 
 
 # ---------------------------------------------------------------- OT, by hand from the workbooks
 
 
-@pytest.mark.parametrize("year, employment, mean, median, p10, p90", [
-    (2020, 126610, 87480, 86280, 57330, 122670),
-    (2021, 127830, 89470, 85570, 60680, 123840),
-    (2022, 134980, 92800, 93180, 63320, 123870),
-    (2023, 144840, 96790, 96370, 65210, 129620),
-    (2024, 152280, 98240, 98340, 67090, 129830),
-])
+@pytest.mark.parametrize(
+    "year, employment, mean, median, p10, p90",
+    [
+        (2020, 126610, 87480, 86280, 57330, 122670),
+        (2021, 127830, 89470, 85570, 60680, 123840),
+        (2022, 134980, 92800, 93180, 63320, 123870),
+        (2023, 144840, 96790, 96370, 65210, 129620),
+        (2024, 152280, 98240, 98340, 67090, 129830),
+    ],
+)
 def test_occupational_therapists_match_provenance(loaded, year, employment, mean, median, p10, p90):
     con, _, _ = loaded
-    got = _cell(con, year, "29-1122", "employment_count, annual_mean_wage_usd, annual_median_wage_usd, "
-                                      "annual_p10_wage_usd, annual_p90_wage_usd, annual_median_wage_usd_flag")
+    got = _cell(
+        con,
+        year,
+        "29-1122",
+        "employment_count, annual_mean_wage_usd, annual_median_wage_usd, "
+        "annual_p10_wage_usd, annual_p90_wage_usd, annual_median_wage_usd_flag",
+    )
     assert got == (employment, mean, median, p10, p90, None)
 
 
 def test_hourly_and_precision_columns_for_ot_may_2024(loaded):
     con, _, _ = loaded
     # From the workbook's OT row: EMP_PRSE 1.1, H_MEAN 47.23, MEAN_PRSE 0.4, H_MEDIAN 47.28, H_PCT90 62.42.
-    assert _cell(con, 2024, "29-1122", "employment_rse_pct, hourly_mean_wage_usd, wage_rse_pct, "
-                                       "hourly_median_wage_usd, hourly_p90_wage_usd") == (1.1, 47.23, 0.4, 47.28, 62.42)
+    assert _cell(
+        con,
+        2024,
+        "29-1122",
+        "employment_rse_pct, hourly_mean_wage_usd, wage_rse_pct, hourly_median_wage_usd, hourly_p90_wage_usd",
+    ) == (1.1, 47.23, 0.4, 47.28, 62.42)
 
 
 # ---------------------------------------------------------------- methods and thresholds
@@ -135,22 +177,31 @@ def test_top_code_thresholds_come_from_each_workbooks_notes(loaded):
     con, _, _ = loaded
     # Field Descriptions, Notes: "#  = indicates a wage equal to or greater than $100.00 per hour or $208,000 per
     # year" in May 2020 and 2021; "$115.00 per hour or $239,200 per year" from May 2022.
-    expected = {2020: (100.0, 208000.0), 2021: (100.0, 208000.0), 2022: (115.0, 239200.0),
-                2023: (115.0, 239200.0), 2024: (115.0, 239200.0)}
-    files = con.execute("SELECT reference_year, top_code_hourly_usd, top_code_annual_usd "
-                        "FROM stg_oews__history_files").fetchall()
+    expected = {
+        2020: (100.0, 208000.0),
+        2021: (100.0, 208000.0),
+        2022: (115.0, 239200.0),
+        2023: (115.0, 239200.0),
+        2024: (115.0, 239200.0),
+    }
+    files = con.execute(
+        "SELECT reference_year, top_code_hourly_usd, top_code_annual_usd FROM stg_oews__history_files"
+    ).fetchall()
     assert {y: (h, a) for y, h, a in files} == expected
-    cells = con.execute("SELECT DISTINCT reference_year, top_code_hourly_usd, top_code_annual_usd "
-                        "FROM stg_oews__history_cells").fetchall()
+    cells = con.execute(
+        "SELECT DISTINCT reference_year, top_code_hourly_usd, top_code_annual_usd FROM stg_oews__history_cells"
+    ).fetchall()
     assert {y: (h, a) for y, h, a in cells} == expected
 
 
 def test_estimation_method_and_the_may_2021_break(loaded):
     con, _, _ = loaded
-    rows = con.execute("SELECT DISTINCT reference_year, estimation_method, method_break_before "
-                       "FROM stg_oews__history_cells ORDER BY 1").fetchall()
+    rows = con.execute(
+        "SELECT DISTINCT reference_year, estimation_method, method_break_before FROM stg_oews__history_cells ORDER BY 1"
+    ).fetchall()
     assert rows == [(2020, "pre-MB3", False)] + [
-        (y, "MB3 (model-based, from May 2021)", y == 2021) for y in range(2021, 2025)]
+        (y, "MB3 (model-based, from May 2021)", y == 2021) for y in range(2021, 2025)
+    ]
 
 
 # ---------------------------------------------------------------- special values, found by hand
@@ -159,37 +210,61 @@ def test_estimation_method_and_the_may_2021_break(loaded):
 def test_hash_is_top_coded_never_missing(loaded):
     con, _, _ = loaded
     # May 2024, 29-1022 Oral and Maxillofacial Surgeons: A_MEDIAN '#', H_MEDIAN '#', A_MEAN 360240.
-    got = _cell(con, 2024, "29-1022", "occupation_title, annual_median_wage_usd, annual_median_wage_usd_flag, "
-                                      "hourly_median_wage_usd_flag, annual_mean_wage_usd, annual_mean_wage_usd_flag, "
-                                      "top_code_annual_usd")
+    got = _cell(
+        con,
+        2024,
+        "29-1022",
+        "occupation_title, annual_median_wage_usd, annual_median_wage_usd_flag, "
+        "hourly_median_wage_usd_flag, annual_mean_wage_usd, annual_mean_wage_usd_flag, "
+        "top_code_annual_usd",
+    )
     assert got == ("Oral and Maxillofacial Surgeons", None, "top_coded", "top_coded", 360240.0, None, 239200.0)
 
 
 def test_double_star_is_an_employment_estimate_not_released(loaded):
     con, _, _ = loaded
     # May 2020, 13-1074 Farm Labor Contractors: TOT_EMP '**' and EMP_PRSE '**' (the only ones), A_MEAN 50300.
-    got = _cell(con, 2020, "13-1074", "occupation_title, employment_count, employment_count_flag, "
-                                      "employment_rse_pct, employment_rse_pct_flag, annual_mean_wage_usd")
+    got = _cell(
+        con,
+        2020,
+        "13-1074",
+        "occupation_title, employment_count, employment_count_flag, "
+        "employment_rse_pct, employment_rse_pct_flag, annual_mean_wage_usd",
+    )
     assert got == ("Farm Labor Contractors", None, "not_released", None, "not_released", 50300.0)
 
 
 def test_star_in_a_row_with_both_wage_bases_is_not_released(loaded):
     con, _, _ = loaded
     # May 2021, 41-9012 Models: MEAN_PRSE '*' (the only one), H_MEAN and A_MEAN '*', ANNUAL and HOURLY empty.
-    got = _cell(con, 2021, "41-9012", "occupation_title, wage_rse_pct, wage_rse_pct_flag, hourly_mean_wage_usd_flag, "
-                                      "annual_mean_wage_usd_flag, annual_wages_only, hourly_wages_only, employment_count")
+    got = _cell(
+        con,
+        2021,
+        "41-9012",
+        "occupation_title, wage_rse_pct, wage_rse_pct_flag, hourly_mean_wage_usd_flag, "
+        "annual_mean_wage_usd_flag, annual_wages_only, hourly_wages_only, employment_count",
+    )
     assert got == ("Models", None, "not_released", "not_released", "not_released", False, False, 2000)
 
 
 def test_star_in_the_basis_a_row_does_not_publish(loaded):
     con, _, _ = loaded
     # May 2024, 53-2011 Airline Pilots, Copilots, and Flight Engineers: ANNUAL 'TRUE', H_PCT75 '*', A_PCT75 '#'.
-    got = _cell(con, 2024, "53-2011", "annual_wages_only, hourly_p75_wage_usd, hourly_p75_wage_usd_flag, "
-                                      "annual_p75_wage_usd, annual_p75_wage_usd_flag")
+    got = _cell(
+        con,
+        2024,
+        "53-2011",
+        "annual_wages_only, hourly_p75_wage_usd, hourly_p75_wage_usd_flag, "
+        "annual_p75_wage_usd, annual_p75_wage_usd_flag",
+    )
     assert got == (True, None, "wage_basis_not_published", None, "top_coded")
     # May 2024, 27-2011 Actors: HOURLY 'TRUE', A_MEDIAN '*', H_MEDIAN 23.33.
-    got = _cell(con, 2024, "27-2011", "hourly_wages_only, annual_median_wage_usd_flag, hourly_median_wage_usd, "
-                                      "hourly_median_wage_usd_flag")
+    got = _cell(
+        con,
+        2024,
+        "27-2011",
+        "hourly_wages_only, annual_median_wage_usd_flag, hourly_median_wage_usd, hourly_median_wage_usd_flag",
+    )
     assert got == (True, "wage_basis_not_published", 23.33, None)
 
 
@@ -197,25 +272,34 @@ def test_flag_counts_in_may_2024_match_the_documented_counts(loaded):
     con, _, _ = loaded
     # docs/source-formats.md: '*' 83 times in each H_* column and 7 in each A_* column; '#' 19 times in A_MEDIAN, 72 in
     # A_PCT90. None of these rows is a broad twin, so de-duplication keeps every one.
-    got = _one(con, """
+    got = _one(
+        con,
+        """
         SELECT count_if(hourly_median_wage_usd_flag = 'wage_basis_not_published'),
                count_if(annual_median_wage_usd_flag = 'wage_basis_not_published'),
                count_if(annual_median_wage_usd_flag = 'top_coded'),
                count_if(annual_p90_wage_usd_flag = 'top_coded'),
                count_if(annual_wages_only), count_if(hourly_wages_only)
-        FROM stg_oews__history_cells WHERE reference_year = 2024""")
+        FROM stg_oews__history_cells WHERE reference_year = 2024""",
+    )
     assert got == (83, 7, 19, 72, 83, 7)
 
 
 def test_a_flag_always_means_no_value(loaded):
     con, _, _ = loaded
     from pipeline.sources.oews_history.load import MEASURE_COLUMNS
+
     for column, _ in MEASURE_COLUMNS.values():
-        both = _one(con, f"SELECT count(*) FROM stg_oews__history_cells WHERE {column} IS NOT NULL "
-                         f"AND {column}_flag IS NOT NULL")
+        both = _one(
+            con,
+            f"SELECT count(*) FROM stg_oews__history_cells WHERE {column} IS NOT NULL AND {column}_flag IS NOT NULL",
+        )
         assert both == (0,), column
-    names = {r[0] for col, _ in MEASURE_COLUMNS.values()
-             for r in con.execute(f"SELECT DISTINCT {col}_flag FROM stg_oews__history_cells").fetchall()}
+    names = {
+        r[0]
+        for col, _ in MEASURE_COLUMNS.values()
+        for r in con.execute(f"SELECT DISTINCT {col}_flag FROM stg_oews__history_cells").fetchall()
+    }
     assert names <= {None, "top_coded", "not_released", "wage_basis_not_published", "under_half_percent"}
 
 
@@ -241,10 +325,15 @@ def test_may_2024_documents_the_tilde(real_file):
 
 def test_key_is_unique_and_broad_twins_keep_the_detailed_row(loaded):
     con, _, _ = loaded
-    assert con.execute(f"SELECT {KEY}, count(*) FROM stg_oews__history_cells GROUP BY ALL HAVING count(*) > 1"
-                       ).fetchall() == []
-    flagged = dict(con.execute("SELECT reference_year, count_if(also_published_as_broad) "
-                               "FROM stg_oews__history_cells GROUP BY 1").fetchall())
+    assert (
+        con.execute(f"SELECT {KEY}, count(*) FROM stg_oews__history_cells GROUP BY ALL HAVING count(*) > 1").fetchall()
+        == []
+    )
+    flagged = dict(
+        con.execute(
+            "SELECT reference_year, count_if(also_published_as_broad) FROM stg_oews__history_cells GROUP BY 1"
+        ).fetchall()
+    )
     assert flagged == BROAD_TWINS
     # May 2024, 31-1120 Home Health and Personal Care Aides: listed as 'broad' and as 'detailed', TOT_EMP 3988140
     # in both rows.
@@ -261,8 +350,10 @@ def test_key_is_unique_and_broad_twins_keep_the_detailed_row(loaded):
 @pytest.fixture(scope="module")
 def may_2024_copy(real_file):
     """A writable openpyxl copy of the real May 2024 workbook; each test changes it and saves its own file."""
+
     def make():
         return openpyxl.load_workbook(_workbook(real_file, 2024))
+
     return make
 
 
@@ -313,11 +404,16 @@ def test_lower_case_headers_and_a_tilde(tmp_path, may_2024_copy):
     ws.cell(ot_row + 1, pct_rpt).value = 3.5  # SYNTHETIC: a number in the next row
     con, counts = _load_one(tmp_path, _drifted(tmp_path, wb))
     assert counts["stg_oews__history_cells"] == WORKBOOK_ROWS[2024] - BROAD_TWINS[2024]
-    assert _cell(con, 2024, "29-1122", "employment_count, annual_median_wage_usd, establishments_reporting_pct, "
-                                       "establishments_reporting_pct_flag") == (152280, 98340.0, None,
-                                                                                "under_half_percent")
-    assert _one(con, "SELECT count(establishments_reporting_pct), sum(establishments_reporting_pct) "
-                     "FROM stg_oews__history_cells") == (1, 3.5)
+    assert _cell(
+        con,
+        2024,
+        "29-1122",
+        "employment_count, annual_median_wage_usd, establishments_reporting_pct, establishments_reporting_pct_flag",
+    ) == (152280, 98340.0, None, "under_half_percent")
+    assert _one(
+        con,
+        "SELECT count(establishments_reporting_pct), sum(establishments_reporting_pct) FROM stg_oews__history_cells",
+    ) == (1, 3.5)
 
 
 def test_missing_top_code_note_is_an_error(tmp_path, may_2024_copy):

@@ -19,11 +19,21 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).parent / "dagster"
-SYNTHETIC_OCCUPATIONS = {"29-1122": "Occupational Therapists", "29-1123": "Physical Therapists",
-                         "29-1127": "Speech-Language Pathologists"}
+SYNTHETIC_OCCUPATIONS = {
+    "29-1122": "Occupational Therapists",
+    "29-1123": "Physical Therapists",
+    "29-1127": "Speech-Language Pathologists",
+}
 # The settings that once decided the partitions or the resources when pipeline.definitions was imported.
-SETTINGS_READ_AT_RUN_TIME = {"SOC", "CATALOG_SOCS", "STRICT", "RECORD_RUNS", "SOURCES_MIRROR", "SNAPSHOT_REMOTE",
-                             "BLS_API_KEY"}
+SETTINGS_READ_AT_RUN_TIME = {
+    "SOC",
+    "CATALOG_SOCS",
+    "STRICT",
+    "RECORD_RUNS",
+    "SOURCES_MIRROR",
+    "SNAPSHOT_REMOTE",
+    "BLS_API_KEY",
+}
 
 
 def _synthetic_warehouse(warehouse_dir: Path) -> Path:
@@ -40,8 +50,11 @@ def _synthetic_warehouse(warehouse_dir: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path, monkeypatch) -> dict:
     """A build's settings pointing at tmp folders, with a lock that records no edition before 2026Q4."""
-    dirs = {"WAREHOUSE_DIR": str(tmp_path / "warehouse"), "BUILD_DIR": str(tmp_path / "build"),
-            "SOURCES_LOCK": str(tmp_path / "no-editions" / "sources.lock")}
+    dirs = {
+        "WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+        "BUILD_DIR": str(tmp_path / "build"),
+        "SOURCES_LOCK": str(tmp_path / "no-editions" / "sources.lock"),
+    }
     for name, value in dirs.items():
         monkeypatch.setenv(name, value)
     for name in ("EDITION", "SOC", "CATALOG_SOCS", "STRICT", "WAREHOUSE_URL", "PREVIOUS_WAREHOUSE_URL"):
@@ -67,7 +80,7 @@ class Recording(type(os.environ)):
         frame = sys._getframe(1)
         while frame and frame.f_code.co_filename.endswith(("os.py", "os>", "_collections_abc.py", "abc>")):
             frame = frame.f_back
-        if frame and "{PROJECT_ROOT / 'pipeline'}" in frame.f_code.co_filename:  # the project's own reads
+        if frame and "{PROJECT_ROOT / "pipeline"}" in frame.f_code.co_filename:  # the project's own reads
             read.add(key)
         return super().__getitem__(key)
 os.environ.__class__ = Recording
@@ -77,8 +90,9 @@ print(json.dumps({{"read": sorted(read & set({sorted(SETTINGS_READ_AT_RUN_TIME)!
                   "partitions": type(job.partitions_def).__name__, "name": job.partitions_def.name}}))
 """
     env = os.environ | {"SOC": "99-9999", "CATALOG_SOCS": "98-9998 97-9997", "STRICT": "1"}
-    out = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found == {"read": [], "partitions": "DynamicPartitionsDefinition", "name": "occupation"}
@@ -89,9 +103,12 @@ def test_the_build_runs_the_jobs_of_the_definitions_in_order():
     from pipeline.definitions import defs
 
     runs = planned_runs(["29-1122", "29-1123"], warehouse_only=False, catalog=True)
-    assert runs == [("warehouse", "build_warehouse", None), ("book 29-1122", "build_occupation_book", "29-1122"),
-                    ("book 29-1123", "build_occupation_book", "29-1123"),
-                    ("catalogue site", "build_catalog_site", None)]
+    assert runs == [
+        ("warehouse", "build_warehouse", None),
+        ("book 29-1122", "build_occupation_book", "29-1122"),
+        ("book 29-1123", "build_occupation_book", "29-1123"),
+        ("catalogue site", "build_catalog_site", None),
+    ]
     assert planned_runs(["29-1122"], warehouse_only=True, catalog=False) == [("warehouse", "build_warehouse", None)]
     for _, job, _ in runs:
         assert defs.resolve_job_def(job) is not None
@@ -120,8 +137,11 @@ def test_resources_take_the_environment_when_the_run_uses_them_and_config_wins(t
     monkeypatch.delenv("SNAPSHOT_REMOTE", raising=False)
     assert warehouse.paths().duckdb_path.parent.parent.parent == tmp_path / "wh"  # wh/editions/2026Q4/
     assert warehouse.is_strict() and warehouse.mirror_root() == str(tmp_path / "mirror") and warehouse.remote() is None
-    assert (report.report_soc(), report.catalog(), report.edition_name()) == ("29-1127", ["29-1123", "29-1122"],
-                                                                              "2026Q4")
+    assert (report.report_soc(), report.catalog(), report.edition_name()) == (
+        "29-1127",
+        ["29-1123", "29-1122"],
+        "2026Q4",
+    )
     assert report.book_socs() == ["29-1127", "29-1123", "29-1122"]
     configured = WarehouseResource(warehouse_dir=str(tmp_path / "other"), build_dir=str(tmp_path / "b"), strict=False)
     assert configured.paths().duckdb_path == tmp_path / "other" / "warehouse.duckdb" and not configured.is_strict()
@@ -134,8 +154,9 @@ def test_the_warehouse_build_registers_every_occupation_of_the_release_as_a_part
     instance = dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def("build_warehouse")
     for _ in range(2):  # a second build registers nothing new
-        result = job.execute_in_process(run_config=_run_config(), instance=instance,
-                                        asset_selection=[dg.AssetKey("report_occupations")])
+        result = job.execute_in_process(
+            run_config=_run_config(), instance=instance, asset_selection=[dg.AssetKey("report_occupations")]
+        )
         assert result.success
     assert sorted(instance.get_dynamic_partitions("occupation")) == sorted(SYNTHETIC_OCCUPATIONS)
     events = result.asset_materializations_for_node("report_occupations")
@@ -152,20 +173,33 @@ def test_report_parameters_reach_the_pages_as_an_asset_output(settings):
     instance = dg.DagsterInstance.ephemeral()
     register_occupations(instance, ["29-1123"])
     warehouse_run = defs.resolve_job_def("build_warehouse").execute_in_process(
-        run_config=_run_config(), instance=instance, asset_selection=[dg.AssetKey("previous_edition_warehouse")])
+        run_config=_run_config(), instance=instance, asset_selection=[dg.AssetKey("previous_edition_warehouse")]
+    )
     assert warehouse_run.output_for_node("previous_edition_warehouse")["previous_edition"] is None
     book_run = defs.resolve_job_def("build_occupation_book").execute_in_process(
-        run_config=_run_config(), instance=instance, partition_key="29-1123",
-        asset_selection=[dg.AssetKey("report_parameters")])
+        run_config=_run_config(),
+        instance=instance,
+        partition_key="29-1123",
+        asset_selection=[dg.AssetKey("report_parameters")],
+    )
     params = book_run.output_for_node("report_parameters")
-    assert params == {"soc": "29-1123", "occupation_title": "Physical Therapists", "edition": "2026Q4",
-                      "oews_reference_period": "May 2099 (SYNTHETIC)", "previous_edition": None,
-                      "previous_warehouse_path": None, "previous_edition_error": None}
+    assert params == {
+        "soc": "29-1123",
+        "occupation_title": "Physical Therapists",
+        "edition": "2026Q4",
+        "oews_reference_period": "May 2099 (SYNTHETIC)",
+        "previous_edition": None,
+        "previous_warehouse_path": None,
+        "previous_edition_error": None,
+    }
     build = Path(settings["BUILD_DIR"])
     assert not (build / "29-1123" / "state" / "report_parameters.json").exists()
     # What the notebooks and the book receive as their input: the output, read back by the same IO manager.
-    context = dg.build_input_context(asset_key=dg.AssetKey("report_parameters"), partition_key="29-1123",
-                                     resources={"warehouse": WarehouseResource()})
+    context = dg.build_input_context(
+        asset_key=dg.AssetKey("report_parameters"),
+        partition_key="29-1123",
+        resources={"warehouse": WarehouseResource()},
+    )
     assert JsonOutputs().load_input(context) == params
 
 
@@ -176,10 +210,15 @@ def test_an_unknown_occupation_is_refused_by_the_partitioned_run(settings):
     instance = dg.DagsterInstance.ephemeral()
     register_occupations(instance, ["29-1121"])  # registered by hand, not by the release
     defs.resolve_job_def("build_warehouse").execute_in_process(
-        run_config=_run_config(), instance=instance, asset_selection=[dg.AssetKey("previous_edition_warehouse")])
+        run_config=_run_config(), instance=instance, asset_selection=[dg.AssetKey("previous_edition_warehouse")]
+    )
     result = defs.resolve_job_def("build_occupation_book").execute_in_process(
-        run_config=_run_config(), instance=instance, partition_key="29-1121", raise_on_error=False,
-        asset_selection=[dg.AssetKey("report_parameters")])
+        run_config=_run_config(),
+        instance=instance,
+        partition_key="29-1121",
+        raise_on_error=False,
+        asset_selection=[dg.AssetKey("report_parameters")],
+    )
     assert not result.success
     from pipeline.build import _explain
 
@@ -192,8 +231,9 @@ def test_a_worker_reading_the_exports_takes_the_previous_edition_from_them(setti
     from pipeline.resources import WarehouseResource
 
     monkeypatch.setenv("WAREHOUSE_URL", settings["WAREHOUSE_DIR"] + "/export")
-    context = dg.build_input_context(asset_key=dg.AssetKey("previous_edition_warehouse"),
-                                     resources={"warehouse": WarehouseResource()})
+    context = dg.build_input_context(
+        asset_key=dg.AssetKey("previous_edition_warehouse"), resources={"warehouse": WarehouseResource()}
+    )
     loaded = PreviousEditionOutputs().load_input(context)  # no output file here: the exports stand in
     assert loaded["previous_edition"] is None and "PREVIOUS_WAREHOUSE_URL" in loaded["previous_edition_error"]
     monkeypatch.delenv("WAREHOUSE_URL")
@@ -217,8 +257,14 @@ def test_make_dev_offers_the_warehouse_occupations_as_partitions(settings, tmp_p
 
 
 def _dagster(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([str(DAGSTER), *args], cwd=PROJECT_ROOT, env=env or os.environ.copy(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(DAGSTER), *args],
+        cwd=PROJECT_ROOT,
+        env=env or os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_the_dagster_cli_loads_the_same_jobs_and_assets():
@@ -243,8 +289,17 @@ def test_the_dagster_cli_runs_the_jobs_make_book_ran(built_book, tmp_path):
     warehouse = _dagster("job", "execute", "-m", "pipeline.definitions", "-j", "build_warehouse", env=env)
     assert warehouse.returncode == 0, warehouse.stdout[-3000:] + warehouse.stderr[-3000:]
     assert "stg_oews is up to date" in warehouse.stdout + warehouse.stderr
-    book = _dagster("job", "execute", "-m", "pipeline.definitions", "-j", "build_occupation_book",
-                    "--tags", json.dumps({"dagster/partition": "29-1122"}), env=env)
+    book = _dagster(
+        "job",
+        "execute",
+        "-m",
+        "pipeline.definitions",
+        "-j",
+        "build_occupation_book",
+        "--tags",
+        json.dumps({"dagster/partition": "29-1122"}),
+        env=env,
+    )
     assert book.returncode == 0, book.stdout[-3000:] + book.stderr[-3000:]
     log = book.stdout + book.stderr
     assert "The book is up to date; not rebuilt." in log

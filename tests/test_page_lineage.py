@@ -51,12 +51,18 @@ def synthetic_warehouse(tmp_path) -> Path:
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE stg_demo__rows AS SELECT * FROM (VALUES ('11-1011', 5), ('29-1122', 7)) t(soc_code, n)")
     con.execute("CREATE TABLE mart_demo__other AS SELECT 1 AS x")
-    con.execute("CREATE TABLE meta_table_lineage AS SELECT 'stg_demo__rows' AS table_name, 'demo' AS source_id, "
-                "repeat('a', 64) AS sha256, 2 AS rows_loaded, '2026-01-01' AS built_at")
-    con.execute("CREATE TABLE meta_snapshots AS SELECT repeat('a', 64) AS sha256, 'demo' AS source_id, "
-                "NULL AS package, 'official' AS origin")
-    con.execute("CREATE TABLE meta_sources AS SELECT 'demo' AS source_id, 'SYNTHETIC demo source' AS title, "
-                "0 AS source_order, 'complete' AS status")
+    con.execute(
+        "CREATE TABLE meta_table_lineage AS SELECT 'stg_demo__rows' AS table_name, 'demo' AS source_id, "
+        "repeat('a', 64) AS sha256, 2 AS rows_loaded, '2026-01-01' AS built_at"
+    )
+    con.execute(
+        "CREATE TABLE meta_snapshots AS SELECT repeat('a', 64) AS sha256, 'demo' AS source_id, "
+        "NULL AS package, 'official' AS origin"
+    )
+    con.execute(
+        "CREATE TABLE meta_sources AS SELECT 'demo' AS source_id, 'SYNTHETIC demo source' AS title, "
+        "0 AS source_order, 'complete' AS status"
+    )
     con.close()
     return path
 
@@ -85,10 +91,12 @@ def test_declared_modules_match_the_pages_code():
     declared = page_inputs.load_declaration()
     pages = sorted((PROJECT_ROOT / "book" / "notebooks").glob("*.md"))
     assert sorted(declared) == [p.stem for p in pages], (
-        f"pages and declaration differ: run {page_inputs.UPDATE_COMMAND}")
+        f"pages and declaration differ: run {page_inputs.UPDATE_COMMAND}"
+    )
     for md in pages:
         assert declared[md.stem]["modules"] == page_inputs.imported_modules(md), (
-            f"{md.stem} imports other modules than book/page_inputs.json declares: run {page_inputs.UPDATE_COMMAND}")
+            f"{md.stem} imports other modules than book/page_inputs.json declares: run {page_inputs.UPDATE_COMMAND}"
+        )
     assert "pipeline/report/geo.py" in declared["geography"]["modules"]
     assert "pipeline/report/geo.py" not in declared["outlook"]["modules"]
 
@@ -123,7 +131,8 @@ def test_every_pages_recorded_reads_equal_its_declaration(built_book):
         assert recorded is not None, f"{page}: the build left no record of its reads"
         assert recorded == entry["tables"], (
             f"{page} read {recorded} but book/page_inputs.json declares {entry['tables']}: "
-            f"run `{page_inputs.UPDATE_COMMAND}` after a build and commit the file")
+            f"run `{page_inputs.UPDATE_COMMAND}` after a build and commit the file"
+        )
 
 
 def test_every_caption_links_to_an_existing_lineage_entry(built_book):
@@ -141,8 +150,9 @@ def test_every_caption_links_to_an_existing_lineage_entry(built_book):
             for link in links:
                 target, anchor = link["href"].split("#")
                 if target not in ids:
-                    ids[target] = {t["id"] for t in BeautifulSoup((pages / target).read_text(), "html.parser")
-                                   .find_all(id=True)}
+                    ids[target] = {
+                        t["id"] for t in BeautifulSoup((pages / target).read_text(), "html.parser").find_all(id=True)
+                    }
                 assert anchor in ids[target], f"{page.name}: {link['href']} has no entry"
                 checked += 1
     assert checked > 50
@@ -154,6 +164,8 @@ def test_every_caption_links_to_an_existing_lineage_entry(built_book):
     for href in snapshot_links:
         row = method.find(id=href[1:])
         assert row is not None and row.name == "tr", href
-        assert href[len("#snapshot-"):] in row.get_text()  # the row gives the full SHA-256
-    assert entry.find("pre").get_text() == (PROJECT_ROOT / "warehouse" / "sql" / "marts"
-                                            / "mart_ep__occupation_outlook.sql").read_text()
+        assert href[len("#snapshot-") :] in row.get_text()  # the row gives the full SHA-256
+    assert (
+        entry.find("pre").get_text()
+        == (PROJECT_ROOT / "warehouse" / "sql" / "marts" / "mart_ep__occupation_outlook.sql").read_text()
+    )

@@ -56,8 +56,12 @@ def duck(warehouse):
 
 
 def _tables(con) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        ).fetchall()
+    ]
 
 
 def _columns(con, table: str) -> list[tuple[str, str]]:
@@ -69,8 +73,13 @@ def _columns(con, table: str) -> list[tuple[str, str]]:
 def test_each_occupation_has_its_own_file(export, duck):
     folder, manifest = export
     by_soc = {t for t, e in manifest["tables"].items() if e["partition_by"] == "soc_code"}
-    assert {"mart_oews__national_wages", "mart_oews__state_wages", "mart_oews__setting_wages",
-            "core_oews__national_wage_history", "mart_ep__occupation_outlook"} <= by_soc
+    assert {
+        "mart_oews__national_wages",
+        "mart_oews__state_wages",
+        "mart_oews__setting_wages",
+        "core_oews__national_wage_history",
+        "mart_ep__occupation_outlook",
+    } <= by_soc
     for table in by_soc:
         socs = {r[0] for r in duck.execute(f'SELECT DISTINCT soc_code FROM "{table}"').fetchall()}
         assert {p.name for p in (folder / table).iterdir()} == {f"soc_code={s}" for s in socs}, table
@@ -99,11 +108,15 @@ def test_manifest_matches_the_duckdb_file(export, duck):
 
 def test_the_tables_pages_query_are_exported_and_split(export):
     """Every table a page or report helper names in FROM or JOIN is in the export, split by occupation if it can be."""
-    sources = [*(PROJECT_ROOT / "book" / "notebooks").glob("*.md"), *(PROJECT_ROOT / "pipeline" / "report").glob("*.py")]
+    sources = [
+        *(PROJECT_ROOT / "book" / "notebooks").glob("*.md"),
+        *(PROJECT_ROOT / "pipeline" / "report").glob("*.py"),
+    ]
     queried = set()
     for path in sources:
-        queried |= set(re.findall(r"(?:FROM|JOIN)\s+(?:\{PREVIOUS\}\.)?((?:stg|mart|core|meta|seed)_\w+)",
-                                  path.read_text()))
+        queried |= set(
+            re.findall(r"(?:FROM|JOIN)\s+(?:\{PREVIOUS\}\.)?((?:stg|mart|core|meta|seed)_\w+)", path.read_text())
+        )
     assert "stg_oews__cells" in queried and "mart_oews__national_wages" in queried
     tables = export[1]["tables"]
     assert queried <= set(tables)
@@ -137,10 +150,13 @@ def test_every_table_reads_back_row_for_row(export, warehouse):
     with connect(f"file://{folder}") as parquet:
         parquet.execute(f"ATTACH '{warehouse}' AS source (READ_ONLY)")
         for table in manifest["tables"]:
-            assert _columns(parquet, table) == [(n, k) for n, k, *_ in
-                                                parquet.execute(f'DESCRIBE source."{table}"').fetchall()], table
-            missing, extra = (parquet.execute(f'SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})').fetchone()[0]
-                              for a, b in ((f'source."{table}"', f'"{table}"'), (f'"{table}"', f'source."{table}"')))
+            assert _columns(parquet, table) == [
+                (n, k) for n, k, *_ in parquet.execute(f'DESCRIBE source."{table}"').fetchall()
+            ], table
+            missing, extra = (
+                parquet.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0]
+                for a, b in ((f'source."{table}"', f'"{table}"'), (f'"{table}"', f'source."{table}"'))
+            )
             assert (missing, extra) == (0, 0), table
 
 
@@ -161,18 +177,29 @@ def test_book_processes_read_the_export_side_by_side(export, duck):
     """Four processes, as four book partitions on other workers would, each read their occupation at once."""
     folder, _ = export
     socs = ["29-1122", "29-1123", "15-1252", "00-0000"]
-    reader = ("import json, sys\n"
-              "from pipeline.report.warehouse import connect\n"
-              "con = connect(sys.argv[1])\n"
-              "print(json.dumps(con.execute('SELECT employment_count, annual_median_wage_usd FROM "
-              "mart_oews__national_wages WHERE soc_code = ?', [sys.argv[2]]).fetchone()))\n")
-    procs = [subprocess.Popen([sys.executable, "-c", reader, str(folder), soc], cwd=PROJECT_ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for soc in socs]
+    reader = (
+        "import json, sys\n"
+        "from pipeline.report.warehouse import connect\n"
+        "con = connect(sys.argv[1])\n"
+        "print(json.dumps(con.execute('SELECT employment_count, annual_median_wage_usd FROM "
+        "mart_oews__national_wages WHERE soc_code = ?', [sys.argv[2]]).fetchone()))\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", reader, str(folder), soc],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for soc in socs
+    ]
     for soc, proc in zip(socs, procs):
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
-        expected = duck.execute("SELECT employment_count, annual_median_wage_usd FROM mart_oews__national_wages "
-                                "WHERE soc_code = ?", [soc]).fetchone()
+        expected = duck.execute(
+            "SELECT employment_count, annual_median_wage_usd FROM mart_oews__national_wages WHERE soc_code = ?", [soc]
+        ).fetchone()
         assert expected is not None and expected[0]
         assert tuple(json.loads(out)) == expected, soc
 
@@ -181,12 +208,20 @@ def test_a_page_executes_on_the_export_as_on_duckdb(export, warehouse, duck, tmp
     from pipeline.assets.notebooks import execute_notebook
 
     folder, manifest = export
-    title = duck.execute("SELECT occupation_title FROM mart_oews__national_wages WHERE soc_code = ?", [SOC]).fetchone()[0]
+    title = duck.execute("SELECT occupation_title FROM mart_oews__national_wages WHERE soc_code = ?", [SOC]).fetchone()[
+        0
+    ]
     period = duck.execute("SELECT reference_period FROM stg_oews__release").fetchone()[0]
     # What report_parameters hands every page, with the warehouse pointed at the export or at the DuckDB file.
-    parameters = {"soc": SOC, "occupation_title": title, "edition": manifest["edition"],
-                  "oews_reference_period": period, "previous_edition": None, "previous_warehouse_path": None,
-                  "previous_edition_error": None}
+    parameters = {
+        "soc": SOC,
+        "occupation_title": title,
+        "edition": manifest["edition"],
+        "oews_reference_period": period,
+        "previous_edition": None,
+        "previous_warehouse_path": None,
+        "previous_edition_error": None,
+    }
     page = PROJECT_ROOT / "book" / "notebooks" / "market_snapshot.md"
     texts, csvs = {}, {}
     for kind, location in (("parquet", folder), ("duckdb", warehouse)):
@@ -206,8 +241,14 @@ def _text_outputs(notebook: Path) -> list[str]:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            texts.append(str(data.get("text/markdown") or data.get("text/html") or data.get("text/plain")
-                             or output.get("text", "")))
+            texts.append(
+                str(
+                    data.get("text/markdown")
+                    or data.get("text/html")
+                    or data.get("text/plain")
+                    or output.get("text", "")
+                )
+            )
     return texts
 
 
@@ -218,8 +259,10 @@ def test_an_earlier_edition_export_attaches_for_comparison(export):
     folder, manifest = export
     with connect(str(folder)) as con:
         attach_parquet(con, folder, edition_changes.PREVIOUS)
-        assert con.execute(f"SELECT count(*) FROM {edition_changes.PREVIOUS}.mart_oews__national_wages"
-                           ).fetchone()[0] == manifest["tables"]["mart_oews__national_wages"]["rows"]
+        assert (
+            con.execute(f"SELECT count(*) FROM {edition_changes.PREVIOUS}.mart_oews__national_wages").fetchone()[0]
+            == manifest["tables"]["mart_oews__national_wages"]["rows"]
+        )
         changes = edition_changes.source_changes(con)
         assert len(changes) and set(changes.change) == {"unchanged"}
 
@@ -230,8 +273,10 @@ def small_warehouse(tmp_path) -> Path:
     path = tmp_path / "small.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE TABLE mart_demo AS FROM (VALUES ('29-1122', 1), ('29-1123', 2)) t(soc_code, value)")
-        con.execute("CREATE TABLE meta_snapshots AS SELECT 'oews' AS source_id, 'current' AS part, "
-                    "repeat('a', 64) AS sha256, 'in this build' AS status")
+        con.execute(
+            "CREATE TABLE meta_snapshots AS SELECT 'oews' AS source_id, 'current' AS part, "
+            "repeat('a', 64) AS sha256, 'in this build' AS status"
+        )
     return path
 
 
@@ -297,17 +342,24 @@ def test_object_storage_gets_the_manifest_last_and_loses_stale_files(small_wareh
     manifest = export_parquet(small_warehouse, url, edition="second")
     assert written[-1] == f"{root}/{MANIFEST_NAME}"
     assert sorted(p.removeprefix(root + "/") for p in fs.find(root)) == [
-        "manifest.json", "mart_demo/soc_code=29-1122/data.parquet", "mart_demo/soc_code=29-1123/data.parquet",
-        "meta_snapshots/data.parquet"]
+        "manifest.json",
+        "mart_demo/soc_code=29-1122/data.parquet",
+        "mart_demo/soc_code=29-1123/data.parquet",
+        "meta_snapshots/data.parquet",
+    ]
     assert json.loads(fs.cat_file(f"{root}/{MANIFEST_NAME}")) == manifest
     fs.rm(root, recursive=True)
 
 
 def test_a_remote_url_without_duckdbs_extension_says_what_to_install(tmp_path):
     # An empty extension folder and repository: the same failure as a worker with no network and no httpfs.
-    con = duckdb.connect(config={"extension_directory": str(tmp_path / "extensions"),
-                                 "custom_extension_repository": str(tmp_path / "no-repository"),
-                                 "autoinstall_known_extensions": False})
+    con = duckdb.connect(
+        config={
+            "extension_directory": str(tmp_path / "extensions"),
+            "custom_extension_repository": str(tmp_path / "no-repository"),
+            "autoinstall_known_extensions": False,
+        }
+    )
     with pytest.raises(ParquetWarehouseError, match=r"install_extension\('httpfs'\).*CREATE PERSISTENT SECRET"):
         load_remote_support(con, "s3://bucket/occupation-book/warehouse")
     with pytest.raises(ParquetWarehouseError, match="cannot read ftp://"):
@@ -367,12 +419,18 @@ def test_a_book_partition_builds_where_only_the_exports_are(built_book, export, 
     previous = Path(dirs["WAREHOUSE_DIR"]) / "editions" / "2026Q4" / "warehouse.duckdb"
     export_parquet(previous, str(tmp_path / "previous"), edition="2026Q4")
     worker = tmp_path / "worker"
-    env = os.environ | {"WAREHOUSE_DIR": str(worker / "warehouse"), "BUILD_DIR": str(worker / "build"),
-                        "WAREHOUSE_URL": str(folder), "PREVIOUS_WAREHOUSE_URL": str(tmp_path / "previous"),
-                        "SOC": SOC, "BOOK_EDITION": "2026Q4.2"}
+    env = os.environ | {
+        "WAREHOUSE_DIR": str(worker / "warehouse"),
+        "BUILD_DIR": str(worker / "build"),
+        "WAREHOUSE_URL": str(folder),
+        "PREVIOUS_WAREHOUSE_URL": str(tmp_path / "previous"),
+        "SOC": SOC,
+        "BOOK_EDITION": "2026Q4.2",
+    }
     env.pop("EDITION", None)
-    result = subprocess.run([sys.executable, "-c", WORKER_RUN], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER_RUN], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert not (worker / "warehouse" / "warehouse.duckdb").exists()
     html = worker / "build" / SOC / "html"

@@ -24,17 +24,33 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PAGE_LINE = re.compile(r"notebooks - (\w+)\.md (executed in|is up to date)")
-CODE = ["pipeline", "book/notebooks", "book/_toc.yml", "book/_config.yml", "book/_static", "book/_extra",
-        "book/page_inputs.json", "warehouse/sql", "warehouse/seeds", "warehouse/sources.lock", "warehouse/editions",
-        "warehouse/accepted_changes.json", "pyproject.toml", "tests/reference_files.py"]
+CODE = [
+    "pipeline",
+    "book/notebooks",
+    "book/_toc.yml",
+    "book/_config.yml",
+    "book/_static",
+    "book/_extra",
+    "book/page_inputs.json",
+    "warehouse/sql",
+    "warehouse/seeds",
+    "warehouse/sources.lock",
+    "warehouse/editions",
+    "warehouse/accepted_changes.json",
+    "pyproject.toml",
+    "tests/reference_files.py",
+]
 
 
 def _copy_project(dest: Path) -> Path:
     for rel in CODE:
         src = PROJECT_ROOT / rel
         if src.is_dir():
-            shutil.copytree(src, dest / rel, ignore=shutil.ignore_patterns("__pycache__", "_build", "*.duckdb",
-                                                                            "state", "snapshots"))
+            shutil.copytree(
+                src,
+                dest / rel,
+                ignore=shutil.ignore_patterns("__pycache__", "_build", "*.duckdb", "state", "snapshots"),
+            )
         elif src.exists():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
@@ -48,8 +64,10 @@ class Project:
     def __init__(self, root: Path, dirs: dict, mirror: Path):
         self.code = _copy_project(root / "code")
         self.env = os.environ | {
-            "PYTHONPATH": str(self.code), "DAGSTER_HOME": str(root / "dagster_home"),
-            "WAREHOUSE_DIR": str(root / "warehouse"), "BUILD_DIR": str(root / "build"),
+            "PYTHONPATH": str(self.code),
+            "DAGSTER_HOME": str(root / "dagster_home"),
+            "WAREHOUSE_DIR": str(root / "warehouse"),
+            "BUILD_DIR": str(root / "build"),
             "SOURCES_MIRROR": str(mirror),
         }
         self.env.pop("SOC", None)
@@ -61,8 +79,14 @@ class Project:
     def build(self, label: str) -> set[str]:
         """Rebuild; the pages the log says were executed (every page must be named, executed or up to date)."""
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "pipeline.build"], cwd=self.code, env=self.env,
-                                capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            [sys.executable, "-m", "pipeline.build"],
+            cwd=self.code,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         self.timings[label] = time.perf_counter() - started
         assert result.returncode == 0, f"{label}: " + result.stdout[-2000:] + result.stderr[-4000:]
         named = {page: how for page, how in PAGE_LINE.findall(result.stderr)}
@@ -163,8 +187,12 @@ def test_each_kind_of_input_re_executes_exactly_its_pages(project: Project):
     from pipeline.assets.staging import code_files
     from pipeline.sources.registry import SOURCES
 
-    reading_seed = {spec.name for module in SOURCES if any(f.endswith("warehouse/seeds/settings.csv")
-                                                           for f in code_files(module)) for spec in module.TABLES}
+    reading_seed = {
+        spec.name
+        for module in SOURCES
+        if any(f.endswith("warehouse/seeds/settings.csv") for f in code_files(module))
+        for spec in module.TABLES
+    }
     seeded = {"seed_settings__industry_map", *reading_seed, *({"meta_table_lineage"} if reading_seed else set())}
     assert ran == project.readers(_marts_over(seeded)) | PREVIOUS_EDITION_READERS
     assert "settings" in ran and not {"outlook", "trend", "geography"} & ran
@@ -176,12 +204,14 @@ def test_each_kind_of_input_re_executes_exactly_its_pages(project: Project):
     for path in (lock, project.code / "warehouse" / "editions" / f"{edition}.lock"):
         data = json.loads(path.read_text())
         pin = data["sources"]["employment_projections"]["snapshots"][0]
-        pin["retrieved_at"] = pin["retrieved_at"][:-len("+00:00")] + ".5+00:00"  # half a second later
+        pin["retrieved_at"] = pin["retrieved_at"][: -len("+00:00")] + ".5+00:00"  # half a second later
         path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     ran = results["lock"] = project.build("lock")
     assert ran == project.readers({"meta_snapshots", "meta_sources"})
     assert "trend" not in ran
 
-    report = "\n".join(f"{kind}: {len(pages)} pages in {project.timings[kind]:.1f} s: {', '.join(sorted(pages))}"
-                       for kind, pages in results.items())
+    report = "\n".join(
+        f"{kind}: {len(pages)} pages in {project.timings[kind]:.1f} s: {', '.join(sorted(pages))}"
+        for kind, pages in results.items()
+    )
     print("\n" + report)

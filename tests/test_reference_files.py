@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-import pytest
 
+import pytest
 import reference_files as rf
 
 WORKBOOK = b"SYNTHETIC workbook bytes"
@@ -18,9 +18,14 @@ WORKBOOK = b"SYNTHETIC workbook bytes"
 @pytest.fixture
 def registry(monkeypatch, tmp_path, httpserver):
     """An empty mirror and cache, and one SYNTHETIC member-of-archive file served by the local server."""
-    spec = rf.RealFile("oews/national/national_M2099_dl.xlsx", hashlib.sha256(WORKBOOK).hexdigest(),
-                       httpserver.url_for("/oes/special-requests/oesm99nat.zip"), "member-of-archive", "May 2099",
-                       "SYNTHETIC")
+    spec = rf.RealFile(
+        "oews/national/national_M2099_dl.xlsx",
+        hashlib.sha256(WORKBOOK).hexdigest(),
+        httpserver.url_for("/oes/special-requests/oesm99nat.zip"),
+        "member-of-archive",
+        "May 2099",
+        "SYNTHETIC",
+    )
     monkeypatch.setattr(rf, "REAL_FILES", {spec.path: spec})
     monkeypatch.setattr(rf, "MIRROR_ROOT", tmp_path / "mirror")
     monkeypatch.setattr(rf, "CACHE_ROOT", tmp_path / "cache")
@@ -47,11 +52,12 @@ def test_without_a_contact_nothing_is_fetched(registry, monkeypatch, httpserver)
 def test_the_member_is_extracted_checked_and_cached_with_a_contact_user_agent(registry, monkeypatch, httpserver):
     monkeypatch.setattr(rf, "SESSION_CONTACT", "tests@example.org")
     httpserver.expect_request("/oes/special-requests/oesm99nat.zip").respond_with_data(
-        _zip({"oesm99nat/national_M2099_dl.xlsx": WORKBOOK, "oesm99nat/readme.txt": b"other"}))
+        _zip({"oesm99nat/national_M2099_dl.xlsx": WORKBOOK, "oesm99nat/readme.txt": b"other"})
+    )
     found = rf.locate(registry.path)
     assert (found.where, found.path) == ("official URL", rf.CACHE_ROOT / registry.path)
     assert found.path.read_bytes() == WORKBOOK
-    (request, _), = httpserver.log
+    ((request, _),) = httpserver.log
     assert "tests@example.org" in request.headers["User-Agent"]
     rf.locate.cache_clear()  # a second session finds it in the cache and asks the server nothing
     assert rf.locate(registry.path).where == "cache" and len(httpserver.log) == 1
@@ -60,7 +66,8 @@ def test_the_member_is_extracted_checked_and_cached_with_a_contact_user_agent(re
 def test_other_bytes_from_the_url_are_reported_not_cached(registry, monkeypatch, httpserver):
     monkeypatch.setattr(rf, "SESSION_CONTACT", "tests@example.org")
     httpserver.expect_request("/oes/special-requests/oesm99nat.zip").respond_with_data(
-        _zip({"national_M2099_dl.xlsx": b"SYNTHETIC newer edition"}))
+        _zip({"national_M2099_dl.xlsx": b"SYNTHETIC newer edition"})
+    )
     found = rf.locate(registry.path)
     assert found.path is None and "did not give the pinned bytes" in found.problem
     assert not (rf.CACHE_ROOT / registry.path).exists()
@@ -77,6 +84,7 @@ def test_a_mirror_file_with_other_bytes_is_passed_over(registry, monkeypatch):
 
 def test_a_mirror_folder_from_the_cache_is_indexed_for_the_pipeline(registry, monkeypatch):
     from pipeline.mirror import Mirror
+
     cached = rf.CACHE_ROOT / registry.path
     cached.parent.mkdir(parents=True)
     cached.write_bytes(WORKBOOK)
@@ -96,5 +104,8 @@ def test_lineage_claims_no_official_hash_for_files_that_are_not_official():
         assert spec.downloadable == (spec.relation in ("identical", "member-of-archive")), spec.path
         if spec.url is None:
             assert spec.relation == "derived" and spec.rebuild is not None, spec.path
-    assert {rf.REAL_FILES[p].relation for p in rf.MIRRORED} <= {"identical", "member-of-archive",
-                                                                 "reconstructed-subset"}  # what a mirror index takes
+    assert {rf.REAL_FILES[p].relation for p in rf.MIRRORED} <= {
+        "identical",
+        "member-of-archive",
+        "reconstructed-subset",
+    }  # what a mirror index takes

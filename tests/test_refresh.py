@@ -36,8 +36,11 @@ def _tree(root: Path) -> dict[str, str]:
     """Every file under root with its SHA-256: the state a failed refresh must leave alone."""
     if not root.exists():
         return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _zip_of(xlsx: Path) -> bytes:
@@ -54,16 +57,25 @@ def project(tmp_path, monkeypatch, httpserver):
     shutil.copy(PROJECT_ROOT / "warehouse" / "sources.lock", lock)
     base = httpserver.url_for("").rstrip("/")
     for name, value in {
-        "WAREHOUSE_DIR": str(tmp_path / "warehouse"), "SOURCES_LOCK": str(lock),
-        "BLS_WWW_URL": base, "BLS_DOWNLOAD_URL": base, "BLS_API_URL": base + "/publicAPI/v2/timeseries/data/",
-        "FTC_WWW_URL": base, "BLS_CONTACT": CONTACT, "HTTP_ATTEMPTS": "3", "HTTP_BACKOFF_S": "0.01",
-        "HTTP_TIMEOUT_S": "1", "OEWS_HISTORY_FIRST_YEAR": "2024", "TMPDIR": str(tmp_path / "tmp"),
+        "WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+        "SOURCES_LOCK": str(lock),
+        "BLS_WWW_URL": base,
+        "BLS_DOWNLOAD_URL": base,
+        "BLS_API_URL": base + "/publicAPI/v2/timeseries/data/",
+        "FTC_WWW_URL": base,
+        "BLS_CONTACT": CONTACT,
+        "HTTP_ATTEMPTS": "3",
+        "HTTP_BACKOFF_S": "0.01",
+        "HTTP_TIMEOUT_S": "1",
+        "OEWS_HISTORY_FIRST_YEAR": "2024",
+        "TMPDIR": str(tmp_path / "tmp"),
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("SOURCES_MIRROR", raising=False)
     monkeypatch.delenv("SNAPSHOT_REMOTE", raising=False)
     (tmp_path / "tmp").mkdir()
     import tempfile
+
     monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
     return paths()
 
@@ -71,7 +83,8 @@ def project(tmp_path, monkeypatch, httpserver):
 def _serve_history(httpserver, real_file, body=None, status=200, **kw):
     real = _zip_of(real_file("oews/national/national_M2024_dl.xlsx")) if body is None else None
     httpserver.expect_request("/oes/special-requests/oesm24nat.zip").respond_with_data(
-        real if body is None else body, status=status, content_type=kw.get("content_type", "application/zip"))
+        real if body is None else body, status=status, content_type=kw.get("content_type", "application/zip")
+    )
     httpserver.expect_request("/oes/special-requests/oesm25nat.zip").respond_with_data("Not Found", status=404)
     return real
 
@@ -101,8 +114,9 @@ def test_real_workbook_is_fetched_pinned_and_counted(project, httpserver, real_f
     assert pin["sha256"] == hashlib.sha256(real).hexdigest()
     # The committed lock pinned the mirrored workbook; the official zip replaces it, and the other years stay.
     assert before["oesm24nat"]["relation"] == "member-of-archive"
-    assert {k: v["sha256"] for k, v in pins.items() if k != "oesm24nat"} == \
-        {k: v["sha256"] for k, v in before.items() if k != "oesm24nat"}
+    assert {k: v["sha256"] for k, v in pins.items() if k != "oesm24nat"} == {
+        k: v["sha256"] for k, v in before.items() if k != "oesm24nat"
+    }
     assert (pin["origin"], pin["relation"], pin["part"]) == ("official", "identical", "oesm24nat")
     assert pin["rows"] == 1403  # data rows of national_M2024_dl.xlsx (1,404 sheet rows less the header)
     assert (project.snapshot_dir / "sha256" / pin["sha256"][:2] / pin["sha256"]).read_bytes() == real
@@ -112,7 +126,9 @@ def test_real_workbook_is_fetched_pinned_and_counted(project, httpserver, real_f
     # The changed lock is a new edition: kept under editions/, named after the one it replaces, and said so.
     assert report.edition and report.edition != before_edition
     assert edition_key(report.edition) > edition_key(before_edition)
-    assert (project.lock_path.parent / "editions" / f"{report.edition}.lock").read_bytes() == project.lock_path.read_bytes()
+    assert (
+        project.lock_path.parent / "editions" / f"{report.edition}.lock"
+    ).read_bytes() == project.lock_path.read_bytes()
     assert json.loads(project.lock_path.read_text())["edition"] == report.edition
     assert f"recorded as edition {report.edition}" in text
     # A second refresh of the same bytes changes nothing.
@@ -138,7 +154,8 @@ def test_403_without_contact_user_agent(project, httpserver, monkeypatch):
 def test_429_then_success_pins_the_file(project, httpserver, real_file):
     real = _zip_of(real_file("oews/national/national_M2024_dl.xlsx"))
     httpserver.expect_ordered_request("/oes/special-requests/oesm24nat.zip").respond_with_data(
-        "Too Many Requests", status=429, headers={"Retry-After": "0"})
+        "Too Many Requests", status=429, headers={"Retry-After": "0"}
+    )
     httpserver.expect_ordered_request("/oes/special-requests/oesm24nat.zip").respond_with_data(real)
     httpserver.expect_request("/oes/special-requests/oesm25nat.zip").respond_with_data("Not Found", status=404)
     report = run_refresh(project, progress=lambda _: None, only=["oews_history"])
@@ -169,15 +186,16 @@ def test_timeout(project, httpserver):
 def test_truncated_body(project, httpserver, real_file):
     real = _zip_of(real_file("oews/national/national_M2024_dl.xlsx"))
     httpserver.expect_request("/oes/special-requests/oesm24nat.zip").respond_with_response(
-        Response(iter([real[: len(real) // 2]]), headers={"Content-Length": str(len(real))},
-                 direct_passthrough=True))
+        Response(iter([real[: len(real) // 2]]), headers={"Content-Length": str(len(real))}, direct_passthrough=True)
+    )
     httpserver.expect_request("/oes/special-requests/oesm25nat.zip").respond_with_data("Not Found", status=404)
     _refresh_unchanged(project, ["oews_history"], "oesm24nat")
 
 
 def test_html_page_instead_of_workbook(project, httpserver, real_file):
-    _serve_history(httpserver, real_file, body="<!DOCTYPE html><html><body>Access Denied</body></html>",
-                   content_type="text/html")
+    _serve_history(
+        httpserver, real_file, body="<!DOCTYPE html><html><body>Access Denied</body></html>", content_type="text/html"
+    )
     _refresh_unchanged(project, ["oews_history"], "the server sent an HTML page")
 
 
@@ -196,9 +214,15 @@ def test_workbook_with_a_renamed_column(project, httpserver, real_file, tmp_path
 
 def test_bls_api_error_json(project, httpserver, monkeypatch):
     monkeypatch.setenv("MONTHLY_SERIES_FIRST_YEAR", str(time.gmtime().tm_year))
-    error = {"status": "REQUEST_NOT_PROCESSED", "responseTime": 12,
-             "message": ["Request could not be serviced, as the daily threshold for total number of requests "
-                         "allocated to the user has been reached."], "Results": {}}  # SYNTHETIC
+    error = {
+        "status": "REQUEST_NOT_PROCESSED",
+        "responseTime": 12,
+        "message": [
+            "Request could not be serviced, as the daily threshold for total number of requests "
+            "allocated to the user has been reached."
+        ],
+        "Results": {},
+    }  # SYNTHETIC
     httpserver.expect_request("/publicAPI/v2/timeseries/data/", method="POST").respond_with_json(error)
     _refresh_unchanged(project, ["jolts"], "daily")
 
@@ -243,9 +267,14 @@ def test_killed_refresh_leaves_everything_as_it_was(project, httpserver, real_fi
     lock_before = project.lock_path.read_bytes()
     store_before = _tree(project.snapshot_dir)
     env = {**os.environ, "HTTP_TIMEOUT_S": "30", "PYTHONPATH": str(PROJECT_ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.refresh", "--only", "oews_history",
-                             "employment_projections"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.refresh", "--only", "oews_history", "employment_projections"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     try:
         seen = []
         for line in proc.stdout:

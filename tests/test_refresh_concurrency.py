@@ -22,8 +22,10 @@ from pipeline.lock import LockChangedError, LockError, lock_digest, write_new_lo
 from pipeline.refresh import run_refresh
 from pipeline.refresh_guard import RefreshBusyError, exclusive_refresh, guard_path
 
-BUSY = re.compile(r"a refresh is already running \(pid (\d+), started \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\); "
-                  r"wait for it or, if that process is gone, run again")
+BUSY = re.compile(
+    r"a refresh is already running \(pid (\d+), started \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\); "
+    r"wait for it or, if that process is gone, run again"
+)
 
 
 def test_a_second_refresh_stops_at_once_and_exits_2(samples_project):
@@ -49,8 +51,9 @@ def test_two_overlapping_refreshes_one_runs_the_other_is_refused(project, httpse
     httpserver.expect_request("/emp/ind-occ-matrix/occupation.xlsx").respond_with_handler(slow)
     env = {**os.environ, "HTTP_TIMEOUT_S": "30", "HTTP_ATTEMPTS": "1", "PYTHONPATH": str(PROJECT_ROOT)}
     cmd = [sys.executable, "-m", "pipeline.refresh", "--only", "employment_projections"]
-    first = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True)
+    first = subprocess.Popen(
+        cmd, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         for line in first.stdout:
             if "occupation.xlsx" in line:
@@ -65,9 +68,18 @@ def test_two_overlapping_refreshes_one_runs_the_other_is_refused(project, httpse
 
 def test_a_lock_held_by_a_dead_process_does_not_block(project):  # noqa: F811
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pipeline.refresh_guard import exclusive_refresh\n"
-         "with exclusive_refresh(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)", str(project.lock_path)],
-        cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pipeline.refresh_guard import exclusive_refresh\n"
+            "with exclusive_refresh(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)",
+            str(project.lock_path),
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RefreshBusyError, match=rf"pid {holder.pid}, started"):
@@ -89,8 +101,11 @@ def test_a_lock_changed_during_the_refresh_is_not_overwritten(samples_project):
         if line.startswith("[1/1]"):
             p.lock_path.write_text(json.dumps(theirs, indent=2))
 
-    with pytest.raises(LockChangedError, match=rf"{re.escape(str(p.lock_path))} changed while this refresh ran.*"
-                                               "Run the refresh again"):
+    with pytest.raises(
+        LockChangedError,
+        match=rf"{re.escape(str(p.lock_path))} changed while this refresh ran.*"
+        "Run the refresh again",
+    ):
         run_refresh(p, progress=meanwhile, only=["compensation_samples"])
     assert json.loads(p.lock_path.read_text()) == theirs  # theirs is kept as they wrote it
     assert list_editions(p.lock_path) == []  # the edition copy that never became live is gone again
@@ -137,9 +152,20 @@ def test_recording_refuses_a_live_lock_that_changed_since_it_was_read(tmp_path):
     from datetime import datetime, timezone
 
     with pytest.raises(LockChangedError):
-        record_edition(lock_path, {"version": 2, "sources": {}}, datetime(2026, 11, 29, tzinfo=timezone.utc),
-                       expect_sha256=read_digest)
+        record_edition(
+            lock_path,
+            {"version": 2, "sources": {}},
+            datetime(2026, 11, 29, tzinfo=timezone.utc),
+            expect_sha256=read_digest,
+        )
     assert "someone else" in lock_path.read_text()
     assert list_editions(lock_path) == []
-    assert record_edition(lock_path, {"version": 2, "sources": {}}, datetime(2026, 11, 29, tzinfo=timezone.utc),
-                          expect_sha256=lock_digest(lock_path)) == "2026Q4"
+    assert (
+        record_edition(
+            lock_path,
+            {"version": 2, "sources": {}},
+            datetime(2026, 11, 29, tzinfo=timezone.utc),
+            expect_sha256=lock_digest(lock_path),
+        )
+        == "2026Q4"
+    )

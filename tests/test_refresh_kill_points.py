@@ -43,14 +43,23 @@ def refresh_subprocess(kill_at: str | None = None) -> subprocess.CompletedProces
     env.pop(KILL_AT_ENV, None)
     if kill_at:
         env[KILL_AT_ENV] = kill_at
-    return subprocess.run([sys.executable, "-m", "pipeline.refresh", "--only", "compensation_samples"], env=env,
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.refresh", "--only", "compensation_samples"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def assert_store_whole(snapshot_dir: Path) -> None:
     """Every object is named by its own SHA-256 and has its sidecar; no half-written file sits under a name."""
-    objects = [p for p in (snapshot_dir / "sha256").rglob("*") if p.is_file() and p.suffix != ".json"] \
-        if (snapshot_dir / "sha256").exists() else []
+    objects = (
+        [p for p in (snapshot_dir / "sha256").rglob("*") if p.is_file() and p.suffix != ".json"]
+        if (snapshot_dir / "sha256").exists()
+        else []
+    )
     for obj in objects:
         assert hashlib.sha256(obj.read_bytes()).hexdigest() == obj.name, obj
         assert obj.with_suffix(".json").exists(), f"{obj} has no sidecar"

@@ -86,7 +86,9 @@ def test_a_mirror_file_with_other_bytes_is_not_taken(tmp_path, reference_dir):
     (mirror_dir / "oews" / "national").mkdir(parents=True)
     shutil.copy(reference_dir / "MIRROR-INDEX.tsv", mirror_dir)
     # SYNTHETIC: a mirror whose file for the May 2020 URL holds other bytes.
-    shutil.copy(reference_dir / "oews/national/national_M2021_dl.xlsx", mirror_dir / "oews/national/national_M2020_dl.xlsx")
+    shutil.copy(
+        reference_dir / "oews/national/national_M2021_dl.xlsx", mirror_dir / "oews/national/national_M2020_dl.xlsx"
+    )
     res = resolve_source(oews_history, LOCK, SnapshotStore(tmp_path / "s"), mirror=Mirror(mirror_dir))
     assert M2020_SHA in {a["sha256"] for a in res.absent}
 

@@ -25,7 +25,6 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import duckdb
-import pytest
 from werkzeug.wrappers import Response
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +35,12 @@ SECRET = 'SYNTHETIC-KEY/7f3c+9e21 b4d8="a6"'
 
 def secret_forms(secret: str) -> dict[str, bytes]:
     """The key as any writer might spell it: raw, URL-encoded (path or form style), JSON-escaped."""
-    forms = {"raw": secret, "url": quote(secret, safe=""), "url_plus": quote_plus(secret),
-             "json": json.dumps(secret)[1:-1]}
+    forms = {
+        "raw": secret,
+        "url": quote(secret, safe=""),
+        "url_plus": quote_plus(secret),
+        "json": json.dumps(secret)[1:-1],
+    }
     return {name: text.encode() for name, text in forms.items()}
 
 
@@ -58,13 +61,17 @@ def scan_for_secret(root: Path, secret: str) -> list[str]:
 def _duckdb_values_holding(path: Path, forms: dict[str, bytes]) -> list[str]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        columns = con.execute("SELECT table_schema, table_name, column_name FROM information_schema.columns "
-                              "WHERE table_catalog = current_database()").fetchall()
+        columns = con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database()"
+        ).fetchall()
         found = []
         for schema, table, column in columns:
             for name, form in forms.items():
-                hits = con.execute(f'SELECT count(*) FROM "{schema}"."{table}" '
-                                   f'WHERE contains(CAST("{column}" AS VARCHAR), ?)', [form.decode()]).fetchone()[0]
+                hits = con.execute(
+                    f'SELECT count(*) FROM "{schema}"."{table}" WHERE contains(CAST("{column}" AS VARCHAR), ?)',
+                    [form.decode()],
+                ).fetchone()[0]
                 if hits:
                     found.append(f"{table}.{column} ({name})")
         return found
@@ -75,15 +82,23 @@ def _duckdb_values_holding(path: Path, forms: dict[str, bytes]) -> list[str]:
 def synthetic_answer(body: dict) -> dict:
     """SYNTHETIC BLS API answer: three monthly points for every series the query asked for."""
     end = body["endyear"]
-    series = [{"seriesID": sid, "data": [
-        {"year": end, "period": f"M0{m}", "periodName": "", "value": f"{100 + m}.5", "footnotes": [{}]}
-        for m in (3, 2, 1)]} for sid in body["seriesid"]]
+    series = [
+        {
+            "seriesID": sid,
+            "data": [
+                {"year": end, "period": f"M0{m}", "periodName": "", "value": f"{100 + m}.5", "footnotes": [{}]}
+                for m in (3, 2, 1)
+            ],
+        }
+        for sid in body["seriesid"]
+    ]
     return {"status": "REQUEST_SUCCEEDED", "responseTime": 9, "message": [], "Results": {"series": series}}
 
 
 def run_logged(args: list[str], env: dict[str, str], logs: Path, name: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     (logs / f"{name}.stdout.log").write_text(result.stdout)
     (logs / f"{name}.stderr.log").write_text(result.stderr)
     assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
@@ -119,7 +134,8 @@ def test_a_refresh_and_a_build_write_the_key_nowhere(tmp_path, httpserver, real_
         folder.mkdir(parents=True)
     for name in ("ce.industry", "ce.datatype"):  # real lookup files, read in place
         httpserver.expect_request(f"/pub/time.series/ce/{name}").respond_with_data(
-            real_file(f"ces/{name}").read_bytes(), content_type="text/plain")
+            real_file(f"ces/{name}").read_bytes(), content_type="text/plain"
+        )
     queries: list[dict] = []
 
     def api(request):
@@ -131,13 +147,22 @@ def test_a_refresh_and_a_build_write_the_key_nowhere(tmp_path, httpserver, real_
 
     httpserver.expect_request(API_PATH, method="POST").respond_with_handler(api)
     env = {k: v for k, v in os.environ.items() if k not in ("SOURCES_MIRROR", "SOC", "EDITION", "STRICT")} | {
-        "BLS_API_KEY": SECRET, "PYTHONPATH": str(PROJECT_ROOT),
-        "WAREHOUSE_DIR": str(run / "warehouse"), "BUILD_DIR": str(run / "build"),
-        "SOURCES_LOCK": str(run / "lock" / "sources.lock"), "SNAPSHOT_REMOTE": f"file://{remote}",
-        "DAGSTER_HOME": str(run / "dagster_home"), "RECORD_RUNS": "1", "TMPDIR": str(run / "tmp"),
-        "BLS_DOWNLOAD_URL": httpserver.url_for("/"), "BLS_API_URL": httpserver.url_for(API_PATH),
-        "BLS_CONTACT": "maintainer@example.org", "MONTHLY_SERIES_FIRST_YEAR": "2024",
-        "HTTP_ATTEMPTS": "2", "HTTP_BACKOFF_S": "0.01", "HTTP_TIMEOUT_S": "5",
+        "BLS_API_KEY": SECRET,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "WAREHOUSE_DIR": str(run / "warehouse"),
+        "BUILD_DIR": str(run / "build"),
+        "SOURCES_LOCK": str(run / "lock" / "sources.lock"),
+        "SNAPSHOT_REMOTE": f"file://{remote}",
+        "DAGSTER_HOME": str(run / "dagster_home"),
+        "RECORD_RUNS": "1",
+        "TMPDIR": str(run / "tmp"),
+        "BLS_DOWNLOAD_URL": httpserver.url_for("/"),
+        "BLS_API_URL": httpserver.url_for(API_PATH),
+        "BLS_CONTACT": "maintainer@example.org",
+        "MONTHLY_SERIES_FIRST_YEAR": "2024",
+        "HTTP_ATTEMPTS": "2",
+        "HTTP_BACKOFF_S": "0.01",
+        "HTTP_TIMEOUT_S": "5",
     }
 
     run_logged(["pipeline.refresh", "--only", "ces", "jolts"], env, logs, "refresh")

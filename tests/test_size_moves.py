@@ -22,11 +22,21 @@ from pipeline.sources import ces, oews_current, oews_history
 from pipeline.sources.base import FetchResult
 
 
-def _pin(part: str, size: int, rows: int | None, when: str = "2026-08-15T06:00:00+00:00", salt: str = "",
-         **extra) -> dict:
-    return {"part": part, "filename": f"{part}.x", "sha256": hashlib.sha256(f"{part}{size}{rows}{salt}".encode())
-            .hexdigest(), "size_bytes": size, "rows": rows, "origin": "official", "relation": "identical",
-            "url": f"https://example.org/{part}", "retrieved_at": when, **extra}
+def _pin(
+    part: str, size: int, rows: int | None, when: str = "2026-08-15T06:00:00+00:00", salt: str = "", **extra
+) -> dict:
+    return {
+        "part": part,
+        "filename": f"{part}.x",
+        "sha256": hashlib.sha256(f"{part}{size}{rows}{salt}".encode()).hexdigest(),
+        "size_bytes": size,
+        "rows": rows,
+        "origin": "official",
+        "relation": "identical",
+        "url": f"https://example.org/{part}",
+        "retrieved_at": when,
+        **extra,
+    }
 
 
 def _previous(pin: dict) -> dict:
@@ -68,8 +78,9 @@ def test_an_edited_previous_no_longer_silences_the_check(tmp_path):
 
 def test_a_previous_pointing_at_a_snapshot_the_history_never_had_is_an_edit(tmp_path):
     old = _pin("oesm24nat", 1000, 100)
-    new = _pin("oesm24nat", 1010, 100, "2026-11-15T06:00:00+00:00",
-               previous={**_previous(old), "sha256": "f" * 64})  # SYNTHETIC: a small move, but a false claim
+    new = _pin(
+        "oesm24nat", 1010, 100, "2026-11-15T06:00:00+00:00", previous={**_previous(old), "sha256": "f" * 64}
+    )  # SYNTHETIC: a small move, but a false claim
     live, lock = _history(tmp_path, ("2026Q3", {"oews_history": [old]}), ("2026Q4", {"oews_history": [new]}))
     [finding] = move_findings(lock, "oews_history", live)
     assert finding.moves == {} and "sha256 'ffff" in finding.edited
@@ -90,9 +101,12 @@ def test_an_unaccepted_move_still_fails_after_a_later_edition(tmp_path):
     old = _pin("oesm24nat", 1000, 100)
     new = _pin("oesm24nat", 2000, 100, "2026-11-15T06:00:00+00:00", previous=_previous(old))
     other = _pin("oesm23nat", 900, 100)
-    live, lock = _history(tmp_path, ("2026Q3", {"oews_history": [old, other]}),
-                          ("2026Q4", {"oews_history": [new, other]}),
-                          ("2027Q1", {"oews_history": [new, other], "ces": [_pin("ce.industry", 10, 1)]}))
+    live, lock = _history(
+        tmp_path,
+        ("2026Q3", {"oews_history": [old, other]}),
+        ("2026Q4", {"oews_history": [new, other]}),
+        ("2027Q1", {"oews_history": [new, other], "ces": [_pin("ce.industry", 10, 1)]}),
+    )
     [(pin, moves)] = unaccepted_moves(lock, "oews_history", [], editions_from=live)
     assert pin["sha256"] == new["sha256"] and "size_bytes" in moves
 
@@ -111,8 +125,9 @@ def test_a_new_vintage_is_compared_with_the_last_vintage_of_its_part(tmp_path):
     v1 = _pin(part, 5000, 100, "2026-05-15T06:00:00+00:00")
     v2 = _pin(part, 5200, 104, "2026-08-15T06:00:00+00:00")
     v3 = _pin(part, 15000, 300, "2026-11-15T06:00:00+00:00")
-    live, lock = _history(tmp_path, ("2026Q2", {"ces": [v1]}), ("2026Q3", {"ces": [v1, v2]}),
-                          ("2026Q4", {"ces": [v1, v2, v3]}))
+    live, lock = _history(
+        tmp_path, ("2026Q2", {"ces": [v1]}), ("2026Q3", {"ces": [v1, v2]}), ("2026Q4", {"ces": [v1, v2, v3]})
+    )
     [(pin, moves)] = unaccepted_moves(lock, "ces", [], editions_from=live)
     assert pin["sha256"] == v3["sha256"]
     assert moves["rows"] == pytest.approx(300 / 104 - 1)  # against v2, not v1
@@ -127,26 +142,43 @@ def test_a_new_part_is_compared_through_its_source_total(tmp_path):
     [found] = compare_source("oews_history", years, [*years, huge])
     assert found.pin is huge and found.moves == {"size_bytes": pytest.approx(9 / 4), "rows": pytest.approx(9 / 4)}
     assert found.against.startswith("the source's total")
-    live, lock = _history(tmp_path, ("2026Q3", {"oews_history": years}),
-                          ("2026Q4", {"oews_history": [*years, huge]}))
+    live, lock = _history(tmp_path, ("2026Q3", {"oews_history": years}), ("2026Q4", {"oews_history": [*years, huge]}))
     [(pin, _)] = unaccepted_moves(lock, "oews_history", [], editions_from=live)
     assert pin["part"] == "oesm26nat"
 
 
 def _api_answer(value: str) -> bytes:  # SYNTHETIC answer of the BLS API, one series
-    data = [{"year": "2026", "period": f"M{m:02d}", "periodName": "", "value": value, "footnotes": [{}]}
-            for m in range(1, 13)]
-    return json.dumps({"status": "REQUEST_SUCCEEDED", "responseTime": 5, "message": [],
-                       "Results": {"series": [{"seriesID": "CES0000000001", "data": data}]}}).encode()
+    data = [
+        {"year": "2026", "period": f"M{m:02d}", "periodName": "", "value": value, "footnotes": [{}]}
+        for m in range(1, 13)
+    ]
+    return json.dumps(
+        {
+            "status": "REQUEST_SUCCEEDED",
+            "responseTime": 5,
+            "message": [],
+            "Results": {"series": [{"seriesID": "CES0000000001", "data": data}]},
+        }
+    ).encode()
 
 
 def test_the_refresh_flags_a_new_vintage_that_moved(tmp_path):
     staging = SnapshotStore(tmp_path / "staging")
     part = "api:2026-2026:batch-1-of-1"
     (tmp_path / "a.json").write_bytes(_api_answer("1.5"))
-    snap = staging.put_file(tmp_path / "a.json", source_id="ces", part=part, filename="ces-api.json",
-                            url="https://example.org/api", retrieved_at="2026-11-15T06:00:00+00:00",
-                            origin="official", relation="identical", license="", citation="", rows=12)
+    snap = staging.put_file(
+        tmp_path / "a.json",
+        source_id="ces",
+        part=part,
+        filename="ces-api.json",
+        url="https://example.org/api",
+        retrieved_at="2026-11-15T06:00:00+00:00",
+        origin="official",
+        relation="identical",
+        license="",
+        citation="",
+        rows=12,
+    )
     old = _pin(part, snap.size_bytes * 3, 36, extra={"content_fingerprint": "0" * 64})
     pins, changes = merge_source(ces, [old], FetchResult(snapshots=[snap]), staging)
     [change] = changes
@@ -159,8 +191,8 @@ def test_the_refresh_flags_a_new_vintage_that_moved(tmp_path):
 
 SYNTHETIC_FLAT_FILES = {
     "oe.data.0.Current": "series_id\tyear\tperiod\tvalue\tfootnote_codes\n"
-                         "OEUN000000000000029112201\t2099\tA01\t1000\t\n"
-                         "OEUN000000000000029112213\t2099\tA01\t90000\t\n",
+    "OEUN000000000000029112201\t2099\tA01\t1000\t\n"
+    "OEUN000000000000029112213\t2099\tA01\t90000\t\n",
     "oe.area": "area_code\tareatype_code\tstate_code\tarea_name\n0000000\tN\t00\tU.S. (SYNTHETIC)\n",
     "oe.industry": "industry_code\tindustry_name\tdisplay_level\n000000\tCross-industry (SYNTHETIC)\t0\n",
     "oe.occupation": "occupation_code\toccupation_name\tdisplay_level\n291122\tOccupational Therapists\t3\n",
@@ -204,9 +236,19 @@ def test_a_source_that_keeps_parts_side_by_side_retires_nothing(tmp_path):
     """May years outside the fetched window are not stale: only whole-release sources retire."""
     staging = SnapshotStore(tmp_path / "staging")
     (tmp_path / "w.zip").write_bytes(b"PK SYNTHETIC")
-    snap = staging.put_file(tmp_path / "w.zip", source_id="oews_history", part="oesm24nat", filename="w.zip",
-                            url="https://example.org/w.zip", retrieved_at="2026-11-15T06:00:00+00:00",
-                            origin="official", relation="identical", license="", citation="", rows=100)
+    snap = staging.put_file(
+        tmp_path / "w.zip",
+        source_id="oews_history",
+        part="oesm24nat",
+        filename="w.zip",
+        url="https://example.org/w.zip",
+        retrieved_at="2026-11-15T06:00:00+00:00",
+        origin="official",
+        relation="identical",
+        license="",
+        citation="",
+        rows=100,
+    )
     older = [{**_pin(f"oesm{y}nat", 12, 100), "origin": "mirror"} for y in (21, 22, 23)]
     pins, changes = merge_source(oews_history, older, FetchResult(snapshots=[snap]), staging)
     assert len(pins) == 4 and "retired" not in {c.status for c in changes}

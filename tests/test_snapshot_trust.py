@@ -34,6 +34,7 @@ def _pin(source_id: str, index: int = 0) -> dict:
 
 # --- 1. store sidecars are repaired from the lock --------------------------------------------------------------
 
+
 def test_an_edited_sidecar_is_rewritten_from_the_lock_and_the_lock_metadata_is_used(tmp_path):
     store = SnapshotStore(tmp_path / "snapshots")
     first = resolve_source(compensation_samples, LOCK, store)
@@ -85,9 +86,17 @@ def test_an_unreadable_sidecar_is_rewritten_from_the_lock(tmp_path):
 M2020_SHA = "ac0a59b501cd5d4c5966e799c39b1830f93b92c3cc6cd8af301dc7959a4c2cb1"
 
 
-@pytest.mark.parametrize("bad", ["../../etc/hostname", M2020_SHA.upper(), M2020_SHA[:-1], M2020_SHA + "\n",
-                                 "ac/../../../../../../../../../../../../../../../../../../../../../../../etc/hostname",
-                                 ""])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "../../etc/hostname",
+        M2020_SHA.upper(),
+        M2020_SHA[:-1],
+        M2020_SHA + "\n",
+        "ac/../../../../../../../../../../../../../../../../../../../../../../../etc/hostname",
+        "",
+    ],
+)
 def test_object_paths_are_made_only_from_sha256_hex(tmp_path, bad):
     store = SnapshotStore(tmp_path / "snapshots")
     with pytest.raises(ValueError, match="is not a SHA-256 .64 lowercase hex digits.") as err:
@@ -108,11 +117,15 @@ def test_a_pin_whose_hash_is_not_a_sha256_stops_the_build_naming_the_source(tmp_
 
 # --- 3. a corrupt copy on the snapshot remote is quarantined and the next origin serves ------------------------
 
+
 def _ces_mirror(tmp_path: Path, reference_dir: Path) -> Path:
     """A mirror holding only the CES lookup files, copied from the reference mirror (real bytes)."""
     folder = tmp_path / "mirror"
-    lines = [line for line in (reference_dir / INDEX_NAME).read_text().splitlines()
-             if line.split("\t")[1:2] and line.split("\t")[1].startswith("ces/")]
+    lines = [
+        line
+        for line in (reference_dir / INDEX_NAME).read_text().splitlines()
+        if line.split("\t")[1:2] and line.split("\t")[1].startswith("ces/")
+    ]
     for line in lines:
         local = line.split("\t")[1]
         (folder / local).parent.mkdir(parents=True, exist_ok=True)
@@ -146,8 +159,9 @@ def test_a_corrupt_remote_copy_is_quarantined_and_the_mirror_serves(tmp_path, re
     assert res.obtained_from[sha] == "mirror" and not res.absent
     bad_hash = hashlib.sha256(b"SYNTHETIC: not the pinned bytes\n").hexdigest()
     assert len(res.notes) == 1
-    assert res.notes[0].startswith(f"remote copy corrupt: {remote.object_url(sha)}, hashes to {bad_hash}, "
-                                   f"expected {sha}")
+    assert res.notes[0].startswith(
+        f"remote copy corrupt: {remote.object_url(sha)}, hashes to {bad_hash}, expected {sha}"
+    )
     assert store.verify(sha)  # the object under its name holds the right bytes
     kept = _quarantined(store, sha)
     assert [k.read_bytes() for k in kept] == [b"SYNTHETIC: not the pinned bytes\n"]
@@ -188,6 +202,7 @@ def test_the_snapshot_asset_logs_the_corrupt_remote_copy_as_a_warning(tmp_path, 
 
 
 # --- 5. one reading of the lock per build ------------------------------------------------------------------------
+
 
 def _two_snapshot_assets():
     from pipeline.assets.snapshot import snapshot_assets
@@ -236,8 +251,10 @@ def test_a_lock_replaced_between_two_snapshot_assets_stops_the_run(tmp_path, mon
     assert not result.success
     assert len(resolved) == 1 and resolved[0][1] == LOCK.get("edition")  # the second never saw the new edition
     now_hash = read_lock_once(lock_path).sha256
-    assert (f"LockChangedDuringBuildError: the lock changed during the build (was {first_hash[:12]}, "
-            f"now {now_hash[:12]}); run the build again" in _explain(result))  # what `make book` prints
+    assert (
+        f"LockChangedDuringBuildError: the lock changed during the build (was {first_hash[:12]}, "
+        f"now {now_hash[:12]}); run the build again" in _explain(result)
+    )  # what `make book` prints
 
 
 def test_every_asset_of_a_run_gets_the_same_reading(tmp_path, monkeypatch):
@@ -264,11 +281,13 @@ def test_a_run_refuses_a_lock_that_is_not_the_one_the_entry_point_read(tmp_path,
     lock_path = _isolated_build(tmp_path, monkeypatch)
     reading = read_lock_once(lock_path)  # what pipeline/build.py does before Dagster starts
     _another_edition(lock_path)
-    result = dg.materialize(_two_snapshot_assets(), resources=default_resources(lock_sha256=reading.sha256),
-                            raise_on_error=False)
+    result = dg.materialize(
+        _two_snapshot_assets(), resources=default_resources(lock_sha256=reading.sha256), raise_on_error=False
+    )
     assert not result.success
     failures = _explain(result).splitlines()
-    assert len(failures) == 2 and all(f"the lock changed during the build (was {reading.sha256[:12]}, now " in f
-                                      for f in failures)
+    assert len(failures) == 2 and all(
+        f"the lock changed during the build (was {reading.sha256[:12]}, now " in f for f in failures
+    )
     with pytest.raises(LockChangedDuringBuildError, match="run the build again"):
         read_lock_once(lock_path, reading.sha256)

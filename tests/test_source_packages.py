@@ -37,8 +37,15 @@ def test_registry_finds_every_source_package_in_its_declared_order():
         assert (Path(module.__file__).parent / "load.py").is_file()
         assert (Path(module.__file__).parent / "tables.py").is_file()
     # The refresh order the project has always had (a refresh report lists sources in it).
-    assert [m.SOURCE_ID for m in SOURCES] == ["oews_current", "oews_history", "employment_projections", "ces",
-                                              "jolts", "compensation_samples", "ftc"]
+    assert [m.SOURCE_ID for m in SOURCES] == [
+        "oews_current",
+        "oews_history",
+        "employment_projections",
+        "ces",
+        "jolts",
+        "compensation_samples",
+        "ftc",
+    ]
 
 
 def test_staging_assets_are_the_declared_tables():
@@ -60,8 +67,9 @@ def _synthetic_oews_flat_files(root: Path) -> dict[str, Path]:
             lines.append(f"OEU{area_type}{area}000000291122{datatype}\t2025\tA01\t{value}\t{footnote}")
     files = {
         "oe.data.0.Current": "\n".join(lines) + "\n",
-        "oe.area": ("area_code\tareatype_code\tstate_code\tarea_name\n"
-                    "0000000\tN\t00\tNational\n0600000\tS\t06\tCalifornia\n"),
+        "oe.area": (
+            "area_code\tareatype_code\tstate_code\tarea_name\n0000000\tN\t00\tNational\n0600000\tS\t06\tCalifornia\n"
+        ),
         "oe.industry": "industry_code\tindustry_name\tdisplay_level\n000000\tCross-industry\t0\n",
         "oe.occupation": "occupation_code\toccupation_name\tdisplay_level\n291122\tOccupational Therapists\t4\n",
     }
@@ -73,10 +81,21 @@ def _synthetic_oews_flat_files(root: Path) -> dict[str, Path]:
 def _snapshots(module, store: SnapshotStore, tmp_path: Path) -> list:
     if module.SOURCE_ID != "oews_current":
         return []  # every other loader creates its tables, empty, from no snapshot
-    return [store.put_file(path, source_id="oews_current", part=name, filename=name, url=f"https://example.test/{name}",
-                           retrieved_at="2026-11-28T00:00:00+00:00", origin="mirror", relation="reconstructed",
-                           license="", citation="")
-            for name, path in _synthetic_oews_flat_files(tmp_path / "flat").items()]
+    return [
+        store.put_file(
+            path,
+            source_id="oews_current",
+            part=name,
+            filename=name,
+            url=f"https://example.test/{name}",
+            retrieved_at="2026-11-28T00:00:00+00:00",
+            origin="mirror",
+            relation="reconstructed",
+            license="",
+            citation="",
+        )
+        for name, path in _synthetic_oews_flat_files(tmp_path / "flat").items()
+    ]
 
 
 @pytest.mark.parametrize("module", SOURCES, ids=lambda m: m.SOURCE_ID)
@@ -87,8 +106,12 @@ def test_each_loader_writes_exactly_its_declared_tables_and_columns(module, tmp_
     with transaction(con):
         counts = module.load_staging(con, store, snaps)
     declared = [spec.name for spec in module.TABLES]
-    written = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                         "WHERE table_type = 'BASE TABLE'").fetchall()}
+    written = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+        ).fetchall()
+    }
     assert written == set(declared)
     assert set(counts) == set(declared)
     for spec in module.TABLES:
@@ -103,9 +126,11 @@ def test_the_generated_column_check_names_a_missing_or_mistyped_column(tmp_path)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     cols = [(c.name, "VARCHAR" if c.name == "size_bytes" else c.type) for c in spec.columns if c.name != "url"]
     con.execute(f"CREATE TABLE {spec.name} ({', '.join(f'{n} {t}' for n, t in cols)}, extra_column INTEGER)")
-    assert sorted(column_violations(con, spec)) == [("extra_column", "not declared", "INTEGER"),
-                                                    ("size_bytes", "BIGINT", "VARCHAR"),
-                                                    ("url", "VARCHAR", "missing")]
+    assert sorted(column_violations(con, spec)) == [
+        ("extra_column", "not declared", "INTEGER"),
+        ("size_bytes", "BIGINT", "VARCHAR"),
+        ("url", "VARCHAR", "missing"),
+    ]
     con.close()
 
 
@@ -135,7 +160,7 @@ def test_no_import_cycle_among_pipeline_modules():
 
     def visit(name: str, trail: list[str]) -> None:
         if name in trail:
-            pytest.fail("import cycle: " + " -> ".join(trail[trail.index(name):] + [name]))
+            pytest.fail("import cycle: " + " -> ".join(trail[trail.index(name) :] + [name]))
         if name in done:
             return
         for dep in sorted(graph[name]):
@@ -168,4 +193,5 @@ def test_domain_seeds_agree_with_the_sources_that_use_them():
     groups = domain.claim_groups("pay_differs_by_setting")
     ledger = dict(domain.claim_group_industries("pay_differs_by_setting"))
     assert sorted(map(sorted, ledger.values())) == sorted(
-        sorted(by_setting[s] for s in groups if groups[s] == g) for g in set(groups.values()))
+        sorted(by_setting[s] for s in groups if groups[s] == g) for g in set(groups.values())
+    )

@@ -1,6 +1,5 @@
 """The book asset: assemble chapters and executed notebooks, then build static HTML with Jupyter Book 1.x."""
 
-
 import shutil
 import subprocess
 import sys
@@ -55,11 +54,14 @@ def build_html(src_dir: Path, html_dir: Path) -> None:
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     result = subprocess.run(
         [str(jupyter_book), "build", str(src_dir), "--path-output", str(scratch), "--keep-going"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     built = scratch / "_build" / "html"
     if result.returncode != 0 or not (built / "index.html").exists():
-        raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        raise RuntimeError(
+            f"jupyter-book build failed (exit {result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
     old = html_dir.parent / "html-previous"
     shutil.rmtree(old, ignore_errors=True)
     if html_dir.exists():
@@ -70,8 +72,9 @@ def build_html(src_dir: Path, html_dir: Path) -> None:
 
 
 @dg.asset(deps=notebook_asset_keys(), partitions_def=occupation_partitions, group_name="book", kinds={"html"})
-def book(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-         report_parameters: dict) -> dg.MaterializeResult:
+def book(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, report_parameters: dict
+) -> dg.MaterializeResult:
     """One occupation's report as static HTML (Jupyter Book 1.x), readable offline."""
     p = warehouse.paths()
     soc = context.partition_key

@@ -1,6 +1,5 @@
 """The snapshot catalogue in DuckDB: every pinned snapshot of this build, and each source's status."""
 
-
 import json
 
 import dagster as dg
@@ -12,17 +11,42 @@ from pipeline.resources import WarehouseResource
 from pipeline.transaction import transaction
 
 SNAPSHOT_COLUMNS = (
-    "sha256", "source_id", "part", "filename", "url", "origin", "relation", "package", "retrieved_at",
-    "size_bytes", "rows", "http_status", "etag", "last_modified", "license", "citation", "note",
+    "sha256",
+    "source_id",
+    "part",
+    "filename",
+    "url",
+    "origin",
+    "relation",
+    "package",
+    "retrieved_at",
+    "size_bytes",
+    "rows",
+    "http_status",
+    "etag",
+    "last_modified",
+    "license",
+    "citation",
+    "note",
 )
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("meta_snapshots", deps=list(ASSET_NAMES.values()), group_name="lineage", kinds={"duckdb"},
-                     description="Every snapshot pinned for this build: URL, retrieval time, SHA-256, relation."),
-        dg.AssetSpec("meta_sources", deps=list(ASSET_NAMES.values()), group_name="lineage", kinds={"duckdb"},
-                     description="Each source's status in this build: complete, partial, absent or not pinned."),
+        dg.AssetSpec(
+            "meta_snapshots",
+            deps=list(ASSET_NAMES.values()),
+            group_name="lineage",
+            kinds={"duckdb"},
+            description="Every snapshot pinned for this build: URL, retrieval time, SHA-256, relation.",
+        ),
+        dg.AssetSpec(
+            "meta_sources",
+            deps=list(ASSET_NAMES.values()),
+            group_name="lineage",
+            kinds={"duckdb"},
+            description="Each source's status in this build: complete, partial, absent or not pinned.",
+        ),
     ],
     can_subset=False,
 )
@@ -58,19 +82,32 @@ def _frames(states: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
             snap_rows.append(row)
         for absent in state["absent"]:
             row = {col: None for col in SNAPSHOT_COLUMNS}
-            row.update(sha256=absent["sha256"], source_id=state["source_id"], part=absent["part"],
-                       filename=absent["filename"], status="absent", obtained_from="",
-                       note=absent["reason"], extra_json="{}")
+            row.update(
+                sha256=absent["sha256"],
+                source_id=state["source_id"],
+                part=absent["part"],
+                filename=absent["filename"],
+                status="absent",
+                obtained_from="",
+                note=absent["reason"],
+                extra_json="{}",
+            )
             snap_rows.append(row)
-        source_rows.append({
-            "source_order": order, "source_id": state["source_id"], "title": state["title"],
-            "status": state["status"], "snapshots_in_build": len(state["snapshots"]),
-            "snapshots_absent": len(state["absent"]),
-            "note": _source_note(state),
-        })
+        source_rows.append(
+            {
+                "source_order": order,
+                "source_id": state["source_id"],
+                "title": state["title"],
+                "status": state["status"],
+                "snapshots_in_build": len(state["snapshots"]),
+                "snapshots_absent": len(state["absent"]),
+                "note": _source_note(state),
+            }
+        )
     columns = [*SNAPSHOT_COLUMNS, "status", "obtained_from", "extra_json"]
     snapshots = pd.DataFrame(snap_rows, columns=columns).astype(
-        {"size_bytes": "Int64", "rows": "Int64", "http_status": "Int64"})
+        {"size_bytes": "Int64", "rows": "Int64", "http_status": "Int64"}
+    )
     for col in columns:
         if col not in ("size_bytes", "rows", "http_status"):
             snapshots[col] = snapshots[col].astype("string")
@@ -84,8 +121,10 @@ def _source_note(state: dict) -> str:
     parts = []
     if state["absent"]:
         names = ", ".join(a["filename"] for a in state["absent"])
-        parts.append(f"Pinned but not available to this build: {names} (no store, remote, mirror or package had "
-                     "the pinned bytes).")
+        parts.append(
+            f"Pinned but not available to this build: {names} (no store, remote, mirror or package had "
+            "the pinned bytes)."
+        )
     if state.get("gap"):
         parts.append(state["gap"][0].upper() + state["gap"][1:] + ".")
     return " ".join(parts)

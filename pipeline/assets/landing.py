@@ -1,6 +1,5 @@
 """The catalogue site: a landing page comparing the occupations, and a copy of each occupation's book."""
 
-
 import shutil
 
 import dagster as dg
@@ -12,8 +11,9 @@ from pipeline.resources import ReportParams, WarehouseResource
 
 
 @dg.asset(deps=["book"], group_name="book", kinds={"html"})
-def catalog_site(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                 report: ReportParams) -> dg.MaterializeResult:
+def catalog_site(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, report: ReportParams
+) -> dg.MaterializeResult:
     """One site: a landing page comparing the catalogue's occupations, each linked to its own book."""
     p = warehouse.paths()
     socs = report.catalog()
@@ -44,5 +44,7 @@ def catalog_site(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         scratch.rename(p.site_dir)
         shutil.rmtree(old, ignore_errors=True)
         step.save(fp, socs=socs)
-    return dg.MaterializeResult(data_version=dg.DataVersion(fp),
-                                metadata={"html": str(p.site_dir / "index.html"), "occupations": ", ".join(socs)})
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(fp),
+        metadata={"html": str(p.site_dir / "index.html"), "occupations": ", ".join(socs)},
+    )

@@ -1,7 +1,6 @@
 """Mart assets: one per SQL file in warehouse/sql/marts. A file names its description in a header; its inputs are
 the tables its SQL reads, as DuckDB parses them (pipeline.lineage), so they cannot disagree with the query."""
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -11,7 +10,6 @@ from pipeline.lineage import mart_inputs, sql_description
 from pipeline.resources import WarehouseResource
 from pipeline.settings import SQL_DIR
 from pipeline.transaction import transaction
-
 
 
 def _mart_asset(sql_path: Path) -> dg.AssetsDefinition:
@@ -34,7 +32,9 @@ def _mart_asset(sql_path: Path) -> dg.AssetsDefinition:
                 con.execute(sql)
                 rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
             step.save(fp, rows=rows)
-        return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"rows": rows, "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")})
+        return dg.MaterializeResult(
+            data_version=dg.DataVersion(fp), metadata={"rows": rows, "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")}
+        )
 
     return _mart
 

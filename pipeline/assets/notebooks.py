@@ -1,7 +1,6 @@
 """Notebook assets: each MyST notebook in book/notebooks is executed once per occupation (papermill parameters,
 nbclient execution in one warm kernel)."""
 
-
 import asyncio
 import atexit
 import os
@@ -62,9 +61,11 @@ RESET_NAMESPACE = "get_ipython().reset(new_session=False)\nimport gc as _gc\n_gc
 # The report's connection records the tables each page reads (pipeline/report/warehouse.py); the page's last cell
 # leaves that record where pipeline.page_inputs reads it.
 START_RECORDING = "from pipeline.report import warehouse as _warehouse\n_warehouse.start_recording()"
-SAVE_RECORDING = ("import json as _json, pathlib as _pathlib\n_record = _pathlib.Path({path!r})\n"
-                  "_record.parent.mkdir(parents=True, exist_ok=True)\n"
-                  "_record.write_text(_json.dumps(_warehouse.recorded_reads()))")
+SAVE_RECORDING = (
+    "import json as _json, pathlib as _pathlib\n_record = _pathlib.Path({path!r})\n"
+    "_record.parent.mkdir(parents=True, exist_ok=True)\n"
+    "_record.write_text(_json.dumps(_warehouse.recorded_reads()))"
+)
 
 
 def _warm_kernel() -> AsyncKernelManager:
@@ -104,8 +105,9 @@ def execute_notebook(md_path: Path, out_path: Path, parameters: dict, reads_path
     if not os.environ.get("PATH", "").startswith(env_bin + os.pathsep):
         os.environ["PATH"] = env_bin + os.pathsep + os.environ.get("PATH", "")
     km = _warm_kernel()
-    client = NotebookClient(nb, km=km, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(PROJECT_ROOT)}})
+    client = NotebookClient(
+        nb, km=km, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(PROJECT_ROOT)}}
+    )
     try:
         client.execute()
     except CellExecutionError as exc:
@@ -149,21 +151,34 @@ def _staging_tables() -> list[str]:
 
 
 def _page_spec(md_path: Path) -> dg.AssetSpec:
-    after = [f"notebook__{p.stem}" for p in notebook_sources()
-             if md_path.stem in AFTER_ALL_OTHERS and p.stem not in AFTER_ALL_OTHERS]
+    after = [
+        f"notebook__{p.stem}"
+        for p in notebook_sources()
+        if md_path.stem in AFTER_ALL_OTHERS and p.stem not in AFTER_ALL_OTHERS
+    ]
     # Exactly the tables the page reads (its declaration), so the graph answers "which pages use this table?".
     tables = page_inputs.asset_deps(page_tables(md_path.stem), _staging_tables())
-    return dg.AssetSpec(f"notebook__{md_path.stem}", deps=["report_parameters", *tables, *after],
-                        group_name="notebooks", kinds={"jupyter"}, partitions_def=occupation_partitions,
-                        description=f"Executed notebook for the book page {md_path.name}.")
+    return dg.AssetSpec(
+        f"notebook__{md_path.stem}",
+        deps=["report_parameters", *tables, *after],
+        group_name="notebooks",
+        kinds={"jupyter"},
+        partitions_def=occupation_partitions,
+        description=f"Executed notebook for the book page {md_path.name}.",
+    )
 
 
 def notebook_assets() -> list[dg.AssetsDefinition]:
     """The book's pages as one multi-asset, so that one step can execute them two at a time."""
     pages = notebook_sources()
 
-    @dg.multi_asset(name="notebooks", specs=[_page_spec(md) for md in pages], can_subset=True,
-                    partitions_def=occupation_partitions, ins={"report_parameters": dg.AssetIn()})
+    @dg.multi_asset(
+        name="notebooks",
+        specs=[_page_spec(md) for md in pages],
+        can_subset=True,
+        partitions_def=occupation_partitions,
+        ins={"report_parameters": dg.AssetIn()},
+    )
     def _notebooks(context: dg.AssetExecutionContext, warehouse: WarehouseResource, report_parameters: dict):
         selected = {key.path[-1] for key in context.selected_asset_keys}
         chosen = [md for md in pages if f"notebook__{md.stem}" in selected]
@@ -174,8 +189,9 @@ def notebook_assets() -> list[dg.AssetsDefinition]:
         # Pages that list what the others wrote run once those are done.
         results += [page.run(md) for md in chosen if md.stem in AFTER_ALL_OTHERS]
         for md, (fp, out_path) in zip(first + [md for md in chosen if md.stem in AFTER_ALL_OTHERS], results):
-            yield dg.MaterializeResult(asset_key=f"notebook__{md.stem}", data_version=dg.DataVersion(fp),
-                                       metadata={"output": str(out_path)})
+            yield dg.MaterializeResult(
+                asset_key=f"notebook__{md.stem}", data_version=dg.DataVersion(fp), metadata={"output": str(out_path)}
+            )
 
     return [_notebooks]
 
@@ -192,8 +208,10 @@ class _PageRun:
         location = book_warehouse_location(p.duckdb_path)
         self.parameters = {**self.params, "warehouse_path": location, "downloads_dir": str(self.downloads)}
         # Where only the exports are, their manifests stand in for the warehouse steps' fingerprints.
-        self.exports = {"current": warehouse_identity(location),
-                        "previous": warehouse_identity(self.params.get("previous_warehouse_path") or "")}
+        self.exports = {
+            "current": warehouse_identity(location),
+            "previous": warehouse_identity(self.params.get("previous_warehouse_path") or ""),
+        }
 
     def _upstream(self, page: str) -> list:
         """The saved fingerprints of only the steps that write the tables this page reads: its declaration, and
@@ -212,8 +230,11 @@ class _PageRun:
         if md_path.stem in AFTER_ALL_OTHERS:
             # A page that lists the other pages' CSVs depends on those files, not on the pages' prose: editing
             # one page's text re-executes that page alone.
-            upstream.append(hash_files([f for f in self.downloads.rglob("*.csv") if md_path.stem not in f.parts],
-                                       root=self.downloads))
+            upstream.append(
+                hash_files(
+                    [f for f in self.downloads.rglob("*.csv") if md_path.stem not in f.parts], root=self.downloads
+                )
+            )
         # Only the project modules this page imports (pipeline.page_inputs follows its imports with ast).
         helpers = hash_files(page_inputs.module_files(md_path), root=PROJECT_ROOT)
         fp = fingerprint(md_path.read_text(), helpers, self.parameters, upstream)

@@ -22,15 +22,25 @@ def report_occupations(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         socs = sorted(known_occupations(con))
     added = register_occupations(context.instance, socs)
     context.log.info(f"{len(socs)} occupations are partitions of '{OCCUPATION_PARTITIONS}' ({len(added)} new).")
-    return dg.MaterializeResult(data_version=dg.DataVersion(fingerprint(socs)),
-                                metadata={"occupations": len(socs), "new": len(added)})
+    return dg.MaterializeResult(
+        data_version=dg.DataVersion(fingerprint(socs)), metadata={"occupations": len(socs), "new": len(added)}
+    )
 
 
-@dg.asset(deps=["mart_oews__national_wages", "stg_oews__release", "report_occupations"],
-          ins={"previous_edition_warehouse": dg.AssetIn()},
-          partitions_def=occupation_partitions, group_name="report", kinds={"python"}, io_manager_key="json_outputs")
-def report_parameters(context: dg.AssetExecutionContext, warehouse: WarehouseResource, report: ReportParams,
-                      previous_edition_warehouse: dict) -> dg.Output[dict]:
+@dg.asset(
+    deps=["mart_oews__national_wages", "stg_oews__release", "report_occupations"],
+    ins={"previous_edition_warehouse": dg.AssetIn()},
+    partitions_def=occupation_partitions,
+    group_name="report",
+    kinds={"python"},
+    io_manager_key="json_outputs",
+)
+def report_parameters(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    report: ReportParams,
+    previous_edition_warehouse: dict,
+) -> dg.Output[dict]:
     """The occupation (SOC code, official title) and edition of one book; an unknown SOC stops here.
 
     Its output is what every page of the book is executed with (the notebooks take it as an input).
@@ -43,10 +53,16 @@ def report_parameters(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         reference_period = con.execute("SELECT reference_period FROM stg_oews__release").fetchone()[0]
     edition = report.edition_name()
     previous = previous_edition_warehouse
-    params = {"soc": soc, "occupation_title": title, "edition": edition,
-              "oews_reference_period": reference_period, "previous_edition": previous["previous_edition"],
-              "previous_warehouse_path": previous["previous_warehouse_path"],
-              "previous_edition_error": previous["previous_edition_error"]}
+    params = {
+        "soc": soc,
+        "occupation_title": title,
+        "edition": edition,
+        "oews_reference_period": reference_period,
+        "previous_edition": previous["previous_edition"],
+        "previous_warehouse_path": previous["previous_warehouse_path"],
+        "previous_edition_error": previous["previous_edition_error"],
+    }
     context.log.info(f"Report for {soc} {title}, edition {edition}")
-    return dg.Output(params, data_version=dg.DataVersion(fingerprint(params)),
-                     metadata={k: str(v) for k, v in params.items()})
+    return dg.Output(
+        params, data_version=dg.DataVersion(fingerprint(params)), metadata={k: str(v) for k, v in params.items()}
+    )

@@ -1,6 +1,5 @@
 """Seed tables: small, committed mappings the pipeline needs, loaded as they are written in warehouse/seeds/."""
 
-
 import dagster as dg
 import pandas as pd
 
@@ -17,8 +16,11 @@ def read_settings_seed(path=SETTINGS_SEED) -> pd.DataFrame:
     return frame
 
 
-@dg.asset(group_name="staging", kinds={"duckdb"},
-          description="Report role variants and settings mapped to OEWS and CES industries, with caveats (seed).")
+@dg.asset(
+    group_name="staging",
+    kinds={"duckdb"},
+    description="Report role variants and settings mapped to OEWS and CES industries, with caveats (seed).",
+)
 def seed_settings__industry_map(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     p = warehouse.paths()
     fp = fingerprint(hash_files([SETTINGS_SEED, __file__, domain.__file__]))
@@ -37,8 +39,12 @@ def seed_settings__industry_map(context: dg.AssetExecutionContext, warehouse: Wa
     return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"rows": step.load()["rows"]})
 
 
-@dg.asset_check(asset="seed_settings__industry_map", blocking=True, additional_deps=["stg_oews__industries"],
-                description="Every mapped OEWS industry exists in the release, under the title the seed gives.")
+@dg.asset_check(
+    asset="seed_settings__industry_map",
+    blocking=True,
+    additional_deps=["stg_oews__industries"],
+    description="Every mapped OEWS industry exists in the release, under the title the seed gives.",
+)
 def seed_settings__industries_exist_in_oews(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     from pipeline.checks import result
 
@@ -50,5 +56,9 @@ def seed_settings__industries_exist_in_oews(warehouse: WarehouseResource) -> dg.
             WHERE i.industry_name IS NULL OR lower(i.industry_name) <> lower(s.oews_industry_title)
             """
         ).fetchall()
-    return result("seed_settings__industry_map", "each oews_industry_code is in stg_oews__industries with that title",
-                  rows, ["setting_id", "oews_industry_code", "seed_title", "release_title"])
+    return result(
+        "seed_settings__industry_map",
+        "each oews_industry_code is in stg_oews__industries with that title",
+        rows,
+        ["setting_id", "oews_industry_code", "seed_title", "release_title"],
+    )

@@ -4,7 +4,6 @@ One multi-asset per source. Its tables are replaced in one transaction together 
 failed load (a renamed column, a corrupt file) leaves the previous tables exactly as they were.
 """
 
-
 import importlib
 import inspect
 from datetime import datetime, timezone
@@ -29,8 +28,11 @@ def code_files(module) -> list[str]:
     seeds when the package reads pipeline/domain.py (CES labels each series with its care setting).
     """
     package_dir = Path(inspect.getfile(module)).parent
-    own = [importlib.import_module(f"{module.__name__}.{path.stem}") for path in sorted(package_dir.glob("*.py"))
-           if path.stem != "__init__"]
+    own = [
+        importlib.import_module(f"{module.__name__}.{path.stem}")
+        for path in sorted(package_dir.glob("*.py"))
+        if path.stem != "__init__"
+    ]
     files = {inspect.getfile(module), *(inspect.getfile(m) for m in own)}
     for mod in (module, *own):
         for value in vars(mod).values():
@@ -58,8 +60,10 @@ def _staging_asset(module) -> dg.AssetsDefinition:
 
     @dg.multi_asset(
         name=step_name,
-        specs=[dg.AssetSpec(t, deps=[raw_name], group_name="staging", kinds={"duckdb"}, description=d)
-               for t, d in tables.items()],
+        specs=[
+            dg.AssetSpec(t, deps=[raw_name], group_name="staging", kinds={"duckdb"}, description=d)
+            for t, d in tables.items()
+        ],
         can_subset=False,
     )
     def _staging(context: dg.AssetExecutionContext, warehouse: WarehouseResource):

@@ -66,9 +66,9 @@ class Finding:
 @dataclass(frozen=True)
 class Claim:
     claim_id: str
-    paraphrase: str      # the report's claim, in the book's words
-    section: str         # where the report makes it
-    rule: str            # how the verdict is decided (thresholds named)
+    paraphrase: str  # the report's claim, in the book's words
+    section: str  # where the report makes it
+    rule: str  # how the verdict is decided (thresholds named)
     test: Callable[["Context"], Finding]
 
 
@@ -85,8 +85,9 @@ class Context:
 
     def state_cells(self) -> int:
         """How many states and territories the release lists for the occupation at all."""
-        return self.con.execute("SELECT count(*) FROM mart_oews__state_wages WHERE soc_code = ?",
-                                [self.soc]).fetchall()[0][0]
+        return self.con.execute(
+            "SELECT count(*) FROM mart_oews__state_wages WHERE soc_code = ?", [self.soc]
+        ).fetchall()[0][0]
 
     def source_status(self, source_id: str) -> str:
         rows = self.con.execute("SELECT status FROM meta_sources WHERE source_id = ?", [source_id]).fetchall()
@@ -98,6 +99,7 @@ def _gap_pct(high: float, low: float) -> float:
 
 
 # ---- tests --------------------------------------------------------------------------------------------------
+
 
 def setting_group_means(ctx: Context) -> pd.DataFrame:
     """One row per setting group: the employment-weighted mean wage of its published industry cells.
@@ -130,15 +132,23 @@ def setting_group_means(ctx: Context) -> pd.DataFrame:
         else:
             w = usable.employment_count.astype(float)
             mean = float((usable.annual_mean_wage_usd * w).sum() / w.sum())
-        rows.append({
-            "setting": label, "industries": ", ".join(group), "industries_used": ", ".join(usable.oews_industry_code),
-            "industries_not_published": ", ".join(left_out),
-            "employment": None if usable.employment_count.isna().any() else int(usable.employment_count.sum()) if not usable.empty else None,
-            "annual_mean_wage_usd": mean,
-            "max_wage_rse_pct": None if usable.empty else usable.wage_rse_pct.max(),
-            "reference_period": cells.reference_period.iloc[0] if not cells.empty else None,
-            "pay_basis": ctx.basis.name,
-        })
+        rows.append(
+            {
+                "setting": label,
+                "industries": ", ".join(group),
+                "industries_used": ", ".join(usable.oews_industry_code),
+                "industries_not_published": ", ".join(left_out),
+                "employment": None
+                if usable.employment_count.isna().any()
+                else int(usable.employment_count.sum())
+                if not usable.empty
+                else None,
+                "annual_mean_wage_usd": mean,
+                "max_wage_rse_pct": None if usable.empty else usable.wage_rse_pct.max(),
+                "reference_period": cells.reference_period.iloc[0] if not cells.empty else None,
+                "pay_basis": ctx.basis.name,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -149,9 +159,13 @@ def check_settings_pay(ctx: Context) -> Finding:
     have = groups[groups.annual_mean_wage_usd.notna()]
     missing = groups[groups.annual_mean_wage_usd.isna()]
     if len(have) < 2:
-        return Finding(NOT_TESTABLE, f"BLS published {basis.name} mean wages for fewer than two of the three settings "
-                       "(outpatient, hospitals, home health) for this occupation, so they cannot be compared"
-                       + (f"; it has one only for {', '.join(have.setting)}." if len(have) else "."), src)
+        return Finding(
+            NOT_TESTABLE,
+            f"BLS published {basis.name} mean wages for fewer than two of the three settings "
+            "(outpatient, hospitals, home health) for this occupation, so they cannot be compared"
+            + (f"; it has one only for {', '.join(have.setting)}." if len(have) else "."),
+            src,
+        )
     parts = []
     for r in have.itertuples():
         codes = r.industries_used.split(", ")
@@ -161,18 +175,24 @@ def check_settings_pay(ctx: Context) -> Finding:
     lo = have.loc[have.annual_mean_wage_usd.idxmin()]
     gap = _gap_pct(hi.annual_mean_wage_usd, lo.annual_mean_wage_usd)
     verdict = SUPPORTED if gap >= SETTING_GAP_MIN_PCT else NOT_SUPPORTED
-    text = (f"Mean {basis.name} wage, {have.reference_period.iloc[0]}, national industry cells: " + "; ".join(parts) + ". "
-            f"{hi.setting} pays {gap:.1f}% more than {lo.setting} (rule: at least {SETTING_GAP_MIN_PCT:.0f}%). "
-            f"The widest relative standard error of these means is {fmt.pct(have.max_wage_rse_pct.max())}. "
-            "The settings chapter tests each pair of settings separately, against sampling error, so its verdict "
-            "can be more qualified than this one, which asks only whether the widest gap is material.")
+    text = (
+        f"Mean {basis.name} wage, {have.reference_period.iloc[0]}, national industry cells: " + "; ".join(parts) + ". "
+        f"{hi.setting} pays {gap:.1f}% more than {lo.setting} (rule: at least {SETTING_GAP_MIN_PCT:.0f}%). "
+        f"The widest relative standard error of these means is {fmt.pct(have.max_wage_rse_pct.max())}. "
+        "The settings chapter tests each pair of settings separately, against sampling error, so its verdict "
+        "can be more qualified than this one, which asks only whether the widest gap is material."
+    )
     unpublished = [i for s in groups.industries_not_published for i in s.split(", ") if i]
     if unpublished:
-        text += (f" Not published for this occupation: industry {', '.join(unpublished)} (the release has no "
-                 "cell for it, or did not release its mean).")
+        text += (
+            f" Not published for this occupation: industry {', '.join(unpublished)} (the release has no "
+            "cell for it, or did not release its mean)."
+        )
     if not missing.empty:
         text += f" No published mean at all for: {', '.join(missing.setting)}."
-    return Finding(verdict, text, src, {"gap_pct": gap, **{r.setting: r.annual_mean_wage_usd for r in have.itertuples()}})
+    return Finding(
+        verdict, text, src, {"gap_pct": gap, **{r.setting: r.annual_mean_wage_usd for r in have.itertuples()}}
+    )
 
 
 def _state_count(ctx: Context) -> int:
@@ -198,12 +218,20 @@ def _too_few_states(ctx: Context, measure: str, published: int, states: pd.DataF
     """Not testable: name what was missing and BLS's reason (or that the release has no state cells at all)."""
     src = ["stg_oews__cells"]
     if ctx.state_cells() == 0:
-        return Finding(NOT_TESTABLE, "The release has no state estimates for this occupation code at all (it is "
-                       "published for the nation only), so regions cannot be compared.", src)
+        return Finding(
+            NOT_TESTABLE,
+            "The release has no state estimates for this occupation code at all (it is "
+            "published for the nation only), so regions cannot be compared.",
+            src,
+        )
     flags = unpub.flags_in(states, ["flag"])
     why = f" For the others: {unpub.reason(ctx.con, flags[0])}." if flags else ""
-    return Finding(NOT_TESTABLE, f"BLS published {measure} for only {published} of the {_state_count(ctx)} states, "
-                   f"DC included, for this occupation: too few to compare regions.{why}", src)
+    return Finding(
+        NOT_TESTABLE,
+        f"BLS published {measure} for only {published} of the {_state_count(ctx)} states, "
+        f"DC included, for this occupation: too few to compare regions.{why}",
+        src,
+    )
 
 
 def check_region_pay(ctx: Context) -> Finding:
@@ -218,14 +246,18 @@ def check_region_pay(ctx: Context) -> Finding:
     q1, q3 = pub.value.quantile(0.25), pub.value.quantile(0.75)
     top_coded = int((st.flag == "top_coded").sum())
     verdict = SUPPORTED if ratio >= STATE_MEDIAN_RATIO_MIN else NOT_SUPPORTED
-    text = (f"Median {basis.name} wage by state, {pub.reference_period.iloc[0]} (published for {len(pub)} of the "
-            f"{_state_count(ctx)} states, DC included): highest {hi.state_name} {basis.money(hi.value)}, lowest "
-            f"{lo.state_name} {basis.money(lo.value)}, a ratio of {ratio:.2f} (rule: at least "
-            f"{STATE_MEDIAN_RATIO_MIN:.2f}). The middle half of states lie between {basis.money(q1)} and "
-            f"{basis.money(q3)}. These are nominal wages, not adjusted for living costs.")
+    text = (
+        f"Median {basis.name} wage by state, {pub.reference_period.iloc[0]} (published for {len(pub)} of the "
+        f"{_state_count(ctx)} states, DC included): highest {hi.state_name} {basis.money(hi.value)}, lowest "
+        f"{lo.state_name} {basis.money(lo.value)}, a ratio of {ratio:.2f} (rule: at least "
+        f"{STATE_MEDIAN_RATIO_MIN:.2f}). The middle half of states lie between {basis.money(q1)} and "
+        f"{basis.money(q3)}. These are nominal wages, not adjusted for living costs."
+    )
     if top_coded:
-        text += (f" In {top_coded} state(s) the median is above BLS's top code and not published, so the true "
-                 "highest is higher still.")
+        text += (
+            f" In {top_coded} state(s) the median is above BLS's top code and not published, so the true "
+            "highest is higher still."
+        )
     return Finding(verdict, text, src, {"ratio": ratio, "max": hi.value, "min": lo.value})
 
 
@@ -238,11 +270,13 @@ def check_region_demand(ctx: Context) -> Finding:
     lo, hi = pub.iloc[0], pub.iloc[-1]
     ratio = hi.value / lo.value
     verdict = SUPPORTED if ratio >= STATE_JOBS_RATIO_MIN else NOT_SUPPORTED
-    text = (f"Jobs in this occupation per 1,000 jobs of all kinds, by state, {pub.reference_period.iloc[0]} "
-            f"(published for {len(pub)} of the {_state_count(ctx)} states, DC included): highest {hi.state_name} "
-            f"{hi.value:.2f}, lowest {lo.state_name} "
-            f"{lo.value:.2f}, a ratio of {ratio:.1f} (rule: at least {STATE_JOBS_RATIO_MIN:.1f}). This measures "
-            "where the jobs are concentrated, which stands in for demand; OEWS does not count vacancies.")
+    text = (
+        f"Jobs in this occupation per 1,000 jobs of all kinds, by state, {pub.reference_period.iloc[0]} "
+        f"(published for {len(pub)} of the {_state_count(ctx)} states, DC included): highest {hi.state_name} "
+        f"{hi.value:.2f}, lowest {lo.state_name} "
+        f"{lo.value:.2f}, a ratio of {ratio:.1f} (rule: at least {STATE_JOBS_RATIO_MIN:.1f}). This measures "
+        "where the jobs are concentrated, which stands in for demand; OEWS does not count vacancies."
+    )
     return Finding(verdict, text, src, {"ratio": ratio, "max": hi.value, "min": lo.value})
 
 
@@ -262,19 +296,26 @@ def check_rehab_demand(ctx: Context) -> Finding:
     src = ["stg_ep__occupation_projections"]
     occ, total = _ep_latest(ctx, ctx.soc), _ep_latest(ctx, ALL_OCCUPATIONS_SOC)
     if occ is None or total is None or pd.isna(occ.employment_change_pct):
-        return Finding(NOT_TESTABLE, "The latest Employment Projections edition has no projection for this "
-                       f"occupation. {ep_absent_sentence(ctx.con, ctx.soc)}", src)
+        return Finding(
+            NOT_TESTABLE,
+            "The latest Employment Projections edition has no projection for this "
+            f"occupation. {ep_absent_sentence(ctx.con, ctx.soc)}",
+            src,
+        )
     faster = occ.employment_change_pct > total.employment_change_pct
     verdict = SUPPORTED if faster and occ.openings_annual_avg_persons > 0 else NOT_SUPPORTED
-    text = (f"Employment Projections {occ.edition}: employment in this occupation is projected to change by "
-            f"{occ.employment_change_pct:+.1f}% ({fmt.count(occ.employment_base_persons)} in {occ.base_year} to "
-            f"{fmt.count(occ.employment_projected_persons)} in {occ.projection_year}), against "
-            f"{total.employment_change_pct:+.1f}% for all occupations, with about "
-            f"{fmt.count(occ.openings_annual_avg_persons)} openings a year. Rule: supported if the occupation "
-            "grows faster than all occupations. EP does not say why employment grows, so the rehabilitation "
-            "cause itself is not tested.")
-    return Finding(verdict, text, src, {"change_pct": occ.employment_change_pct,
-                                        "all_change_pct": total.employment_change_pct})
+    text = (
+        f"Employment Projections {occ.edition}: employment in this occupation is projected to change by "
+        f"{occ.employment_change_pct:+.1f}% ({fmt.count(occ.employment_base_persons)} in {occ.base_year} to "
+        f"{fmt.count(occ.employment_projected_persons)} in {occ.projection_year}), against "
+        f"{total.employment_change_pct:+.1f}% for all occupations, with about "
+        f"{fmt.count(occ.openings_annual_avg_persons)} openings a year. Rule: supported if the occupation "
+        "grows faster than all occupations. EP does not say why employment grows, so the rehabilitation "
+        "cause itself is not tested."
+    )
+    return Finding(
+        verdict, text, src, {"change_pct": occ.employment_change_pct, "all_change_pct": total.employment_change_pct}
+    )
 
 
 def check_steady_demand(ctx: Context) -> Finding:
@@ -288,11 +329,18 @@ def check_steady_demand(ctx: Context) -> Finding:
     ).df()
     occ, total = _ep_latest(ctx, ctx.soc), _ep_latest(ctx, ALL_OCCUPATIONS_SOC)
     if occ is None:
-        return Finding(NOT_TESTABLE, "The rule needs the Employment Projections, and the latest edition has no "
-                       "projection for this occupation.", src)
+        return Finding(
+            NOT_TESTABLE,
+            "The rule needs the Employment Projections, and the latest edition has no projection for this occupation.",
+            src,
+        )
     if len(hist) < 2:
-        return Finding(NOT_TESTABLE, f"BLS published national OEWS employment for this occupation in {len(hist)} "
-                       "release(s) only: too few to look for a fall.", src)
+        return Finding(
+            NOT_TESTABLE,
+            f"BLS published national OEWS employment for this occupation in {len(hist)} "
+            "release(s) only: too few to look for a fall.",
+            src,
+        )
     hist["change_pct"] = hist.employment_count.pct_change() * 100
     consecutive = hist.reference_year.diff() == 1
     worst = hist[consecutive].change_pct.min()
@@ -300,14 +348,19 @@ def check_steady_demand(ctx: Context) -> Finding:
     first, last = hist.iloc[0], hist.iloc[-1]
     no_big_fall = pd.isna(worst) or worst >= -MAX_ANNUAL_FALL_PCT
     verdict = SUPPORTED if no_big_fall and occ.employment_change_pct >= 0 else NOT_SUPPORTED
-    fall_text = ("employment never fell from one year to the next" if pd.isna(worst) or worst >= 0 else
-                 f"its largest one-year fall was {abs(worst):.1f}% (May {worst_year - 1} to May {worst_year})")
-    text = (f"OEWS national employment went from {fmt.count(first.employment_count)} in {first.reference_period} to "
-            f"{fmt.count(last.employment_count)} in {last.reference_period}; {fall_text}. EP {occ.edition} expects "
-            f"about {fmt.count(occ.openings_annual_avg_persons)} openings a year, {fmt.pct(occ.openings_pct_of_base)} "
-            f"of base-year employment (all occupations: {fmt.pct(total.openings_pct_of_base)}). Rule: supported if no "
-            f"year-on-year fall exceeds {MAX_ANNUAL_FALL_PCT:.0f}% and EP projects no decline. Whether patient volume "
-            "and staffing gaps are the cause is not tested.")
+    fall_text = (
+        "employment never fell from one year to the next"
+        if pd.isna(worst) or worst >= 0
+        else f"its largest one-year fall was {abs(worst):.1f}% (May {worst_year - 1} to May {worst_year})"
+    )
+    text = (
+        f"OEWS national employment went from {fmt.count(first.employment_count)} in {first.reference_period} to "
+        f"{fmt.count(last.employment_count)} in {last.reference_period}; {fall_text}. EP {occ.edition} expects "
+        f"about {fmt.count(occ.openings_annual_avg_persons)} openings a year, {fmt.pct(occ.openings_pct_of_base)} "
+        f"of base-year employment (all occupations: {fmt.pct(total.openings_pct_of_base)}). Rule: supported if no "
+        f"year-on-year fall exceeds {MAX_ANNUAL_FALL_PCT:.0f}% and EP projects no decline. Whether patient volume "
+        "and staffing gaps are the cause is not tested."
+    )
     return Finding(verdict, text, src, {"worst_change_pct": worst})
 
 
@@ -326,19 +379,32 @@ def check_pay_range(ctx: Context) -> Finding:
         return Finding(NOT_TESTABLE, "The release has no national estimate for this occupation.", src)
     r = row.iloc[0]
     if pd.isna(r.p10):
-        return Finding(NOT_TESTABLE, f"BLS did not publish the national 10th-percentile {basis.name} wage for this "
-                       f"occupation: {unpub.reason(ctx.con, r.p10_flag)}.", src)
+        return Finding(
+            NOT_TESTABLE,
+            f"BLS did not publish the national 10th-percentile {basis.name} wage for this "
+            f"occupation: {unpub.reason(ctx.con, r.p10_flag)}.",
+            src,
+        )
     if pd.isna(r.p90):
         if r.p90_flag == "top_coded":
-            return Finding(SUPPORTED, f"The national 90th-percentile wage is above BLS's top code, while the 10th "
-                           f"percentile is {basis.money(r.p10)}.", src)
-        return Finding(NOT_TESTABLE, f"BLS did not publish the national 90th-percentile {basis.name} wage: "
-                       f"{unpub.reason(ctx.con, r.p90_flag)}.", src)
+            return Finding(
+                SUPPORTED,
+                f"The national 90th-percentile wage is above BLS's top code, while the 10th "
+                f"percentile is {basis.money(r.p10)}.",
+                src,
+            )
+        return Finding(
+            NOT_TESTABLE,
+            f"BLS did not publish the national 90th-percentile {basis.name} wage: {unpub.reason(ctx.con, r.p90_flag)}.",
+            src,
+        )
     ratio = r.p90 / r.p10
     verdict = SUPPORTED if ratio >= PAY_RANGE_RATIO_MIN else NOT_SUPPORTED
-    text = (f"National {basis.name} wages, {r.reference_period}: 10th percentile {basis.money(r.p10)}, "
-            f"90th percentile {basis.money(r.p90)}, a ratio of {ratio:.2f} "
-            f"(rule: at least {PAY_RANGE_RATIO_MIN:.1f}).")
+    text = (
+        f"National {basis.name} wages, {r.reference_period}: 10th percentile {basis.money(r.p10)}, "
+        f"90th percentile {basis.money(r.p90)}, a ratio of {ratio:.2f} "
+        f"(rule: at least {PAY_RANGE_RATIO_MIN:.1f})."
+    )
     if basis.is_hourly:
         text += " BLS publishes hourly wages only for this occupation, so the test uses them."
     return Finding(verdict, text, src, {"ratio": ratio})
@@ -367,79 +433,150 @@ def _jolts_test(element: str, measure: str, what: str):
                 [element, JOLTS_MONTHS],
             ).df()
         if means.empty or len(means) < 2:
-            return Finding(NOT_TESTABLE, f"JOLTS is not in this build (status: {status}). With it, the test "
-                           f"compares the {measure} in health care and social assistance with total nonfarm over "
-                           f"the latest {JOLTS_MONTHS} months. JOLTS is a sector proxy: it has no occupation "
-                           "detail.", src)
+            return Finding(
+                NOT_TESTABLE,
+                f"JOLTS is not in this build (status: {status}). With it, the test "
+                f"compares the {measure} in health care and social assistance with total nonfarm over "
+                f"the latest {JOLTS_MONTHS} months. JOLTS is a sector proxy: it has no occupation "
+                "detail.",
+                src,
+            )
         hc = means.set_index("industry_code").loc["620000"]
         tn = means.set_index("industry_code").loc["000000"]
         verdict = SUPPORTED if hc.rate > tn.rate else NOT_SUPPORTED
         period = f"{hc.first_month:%b %Y} to {hc.last_month:%b %Y}"
-        text = (f"JOLTS, seasonally adjusted, average of {int(hc.months)} months ({period}): {measure} "
-                f"{hc.rate:.1f}% in health care and social assistance against {tn.rate:.1f}% for total nonfarm. "
-                f"Rule: supported if health care's rate is higher, which would point to {what}. JOLTS is a sector "
-                "proxy: it covers every job in health care and social assistance, not this occupation alone.")
+        text = (
+            f"JOLTS, seasonally adjusted, average of {int(hc.months)} months ({period}): {measure} "
+            f"{hc.rate:.1f}% in health care and social assistance against {tn.rate:.1f}% for total nonfarm. "
+            f"Rule: supported if health care's rate is higher, which would point to {what}. JOLTS is a sector "
+            "proxy: it covers every job in health care and social assistance, not this occupation alone."
+        )
         return Finding(verdict, text, src, {"health_care": hc.rate, "total_nonfarm": tn.rate})
+
     return run
 
 
 def _not_testable(why: str):
     def run(ctx: Context) -> Finding:
         return Finding(NOT_TESTABLE, why)
+
     return run
 
 
 CLAIMS: list[Claim] = [
-    Claim("C1", "What the occupation pays depends a good deal on the care setting: outpatient clinics, hospitals "
-          "and home health do not pay alike.", "Market snapshot",
-          f"Mean annual wages (hourly for an occupation BLS publishes hourly wages only for) of outpatient (621340), "
-          f"hospital (622100 and 622300, weighted by employment) and home health (621600) cells; supported if the highest is at least {SETTING_GAP_MIN_PCT:.0f}% above the lowest.",
-          check_settings_pay),
-    Claim("C2", "Pay depends on the region where the job is.", "Market snapshot",
-          f"State median annual (or hourly-only) wages (50 states and DC); supported if the highest is at least "
-          f"{STATE_MEDIAN_RATIO_MIN:.2f} times the lowest.", check_region_pay),
-    Claim("C3", "Demand for the occupation is not spread evenly across regions.", "Market snapshot",
-          f"Jobs per 1,000 jobs by state (50 states and DC); supported if the highest is at least "
-          f"{STATE_JOBS_RATIO_MIN:.1f} times the lowest.", check_region_demand),
-    Claim("C4", "Patients' rehabilitation and recovery needs, in hospital and outpatient care, keep employers "
-          "hiring.", "Demand drivers",
-          "Latest Employment Projections edition; supported if the occupation's projected employment growth "
-          "exceeds that of all occupations.", check_rehab_demand),
-    Claim("C5", "Patient volume and unfilled posts keep demand for the occupation steady.", "Demand drivers",
-          f"National OEWS employment since May 2020 and EP projected change; supported if no year-on-year fall "
-          f"exceeds {MAX_ANNUAL_FALL_PCT:.0f}% and EP projects no decline.", check_steady_demand),
-    Claim("C6", "Pay for the occupation spans a wide band rather than a single going rate.",
-          "Compensation and leveling",
-          f"National annual (or hourly-only) wage percentiles; supported if the 90th percentile is at least "
-          f"{PAY_RANGE_RATIO_MIN:.1f} times the 10th.", check_pay_range),
-    Claim("C7", "Staffing shortfalls and workload pressures shape how employers hire.", "Market snapshot",
-          f"JOLTS job openings rate, health care and social assistance against total nonfarm, latest "
-          f"{JOLTS_MONTHS} months; supported if health care's is higher.",
-          _jolts_test("JO", "job openings rate", "unusually many unfilled posts")),
-    Claim("C8", "Staff turnover (churn) is a live risk for employers of this occupation.", "Action plan",
-          f"JOLTS quits rate, health care and social assistance against total nonfarm, latest {JOLTS_MONTHS} "
-          "months; supported if health care's is higher.",
-          _jolts_test("QU", "quits rate", "above-average churn")),
-    Claim("C9", "Heavy documentation and productivity targets push clinicians toward burnout.",
-          "Executive summary; Risks and outlook", "No source in this book measures it.",
-          _not_testable("No source in this book measures documentation time, productivity targets or burnout. OEWS "
-                        "and EP count jobs and pay; JOLTS counts quits for a whole sector and says nothing about why "
-                        "people leave.")),
-    Claim("C10", "Licensing and credentialing can delay a start, so a move across states needs planning.",
-          "Market snapshot", "No source in this book measures it.",
-          _not_testable("None of the sources covers licensing rules or how long licensure takes; that would need "
-                        "state licensing boards' data.")),
-    Claim("C11", "Employers' equity grants and refresh policies differ more than their base salaries do.",
-          "Compensation and leveling", "No source in this book measures it.",
-          _not_testable("OEWS wages are straight-time pay and exclude equity, bonuses and benefits; the compensation "
-                        "samples record pay only. Nothing here measures equity grants.")),
-    Claim("C12", "How well an employer's support model fits a clinician matters for retention as much as pay.",
-          "Risks and outlook", "No source in this book measures it.",
-          _not_testable("Retention by employer, support model or fit is not measured by any source in this book; "
-                        "JOLTS quits are sector-wide and carry no reasons.")),
-    Claim("C13", "AI tools can help draft clinical notes, while clinical reasoning stays the differentiator.",
-          "Risks and outlook", "No source in this book measures it.",
-          _not_testable("A forecast about tools and skills; none of the labour-market sources here can test it.")),
+    Claim(
+        "C1",
+        "What the occupation pays depends a good deal on the care setting: outpatient clinics, hospitals "
+        "and home health do not pay alike.",
+        "Market snapshot",
+        f"Mean annual wages (hourly for an occupation BLS publishes hourly wages only for) of outpatient (621340), "
+        f"hospital (622100 and 622300, weighted by employment) and home health (621600) cells; supported if the highest is at least {SETTING_GAP_MIN_PCT:.0f}% above the lowest.",
+        check_settings_pay,
+    ),
+    Claim(
+        "C2",
+        "Pay depends on the region where the job is.",
+        "Market snapshot",
+        f"State median annual (or hourly-only) wages (50 states and DC); supported if the highest is at least "
+        f"{STATE_MEDIAN_RATIO_MIN:.2f} times the lowest.",
+        check_region_pay,
+    ),
+    Claim(
+        "C3",
+        "Demand for the occupation is not spread evenly across regions.",
+        "Market snapshot",
+        f"Jobs per 1,000 jobs by state (50 states and DC); supported if the highest is at least "
+        f"{STATE_JOBS_RATIO_MIN:.1f} times the lowest.",
+        check_region_demand,
+    ),
+    Claim(
+        "C4",
+        "Patients' rehabilitation and recovery needs, in hospital and outpatient care, keep employers hiring.",
+        "Demand drivers",
+        "Latest Employment Projections edition; supported if the occupation's projected employment growth "
+        "exceeds that of all occupations.",
+        check_rehab_demand,
+    ),
+    Claim(
+        "C5",
+        "Patient volume and unfilled posts keep demand for the occupation steady.",
+        "Demand drivers",
+        f"National OEWS employment since May 2020 and EP projected change; supported if no year-on-year fall "
+        f"exceeds {MAX_ANNUAL_FALL_PCT:.0f}% and EP projects no decline.",
+        check_steady_demand,
+    ),
+    Claim(
+        "C6",
+        "Pay for the occupation spans a wide band rather than a single going rate.",
+        "Compensation and leveling",
+        f"National annual (or hourly-only) wage percentiles; supported if the 90th percentile is at least "
+        f"{PAY_RANGE_RATIO_MIN:.1f} times the 10th.",
+        check_pay_range,
+    ),
+    Claim(
+        "C7",
+        "Staffing shortfalls and workload pressures shape how employers hire.",
+        "Market snapshot",
+        f"JOLTS job openings rate, health care and social assistance against total nonfarm, latest "
+        f"{JOLTS_MONTHS} months; supported if health care's is higher.",
+        _jolts_test("JO", "job openings rate", "unusually many unfilled posts"),
+    ),
+    Claim(
+        "C8",
+        "Staff turnover (churn) is a live risk for employers of this occupation.",
+        "Action plan",
+        f"JOLTS quits rate, health care and social assistance against total nonfarm, latest {JOLTS_MONTHS} "
+        "months; supported if health care's is higher.",
+        _jolts_test("QU", "quits rate", "above-average churn"),
+    ),
+    Claim(
+        "C9",
+        "Heavy documentation and productivity targets push clinicians toward burnout.",
+        "Executive summary; Risks and outlook",
+        "No source in this book measures it.",
+        _not_testable(
+            "No source in this book measures documentation time, productivity targets or burnout. OEWS "
+            "and EP count jobs and pay; JOLTS counts quits for a whole sector and says nothing about why "
+            "people leave."
+        ),
+    ),
+    Claim(
+        "C10",
+        "Licensing and credentialing can delay a start, so a move across states needs planning.",
+        "Market snapshot",
+        "No source in this book measures it.",
+        _not_testable(
+            "None of the sources covers licensing rules or how long licensure takes; that would need "
+            "state licensing boards' data."
+        ),
+    ),
+    Claim(
+        "C11",
+        "Employers' equity grants and refresh policies differ more than their base salaries do.",
+        "Compensation and leveling",
+        "No source in this book measures it.",
+        _not_testable(
+            "OEWS wages are straight-time pay and exclude equity, bonuses and benefits; the compensation "
+            "samples record pay only. Nothing here measures equity grants."
+        ),
+    ),
+    Claim(
+        "C12",
+        "How well an employer's support model fits a clinician matters for retention as much as pay.",
+        "Risks and outlook",
+        "No source in this book measures it.",
+        _not_testable(
+            "Retention by employer, support model or fit is not measured by any source in this book; "
+            "JOLTS quits are sector-wide and carry no reasons."
+        ),
+    ),
+    Claim(
+        "C13",
+        "AI tools can help draft clinical notes, while clinical reasoning stays the differentiator.",
+        "Risks and outlook",
+        "No source in this book measures it.",
+        _not_testable("A forecast about tools and skills; none of the labour-market sources here can test it."),
+    ),
 ]
 
 
@@ -449,13 +586,23 @@ def run_ledger(con, soc: str) -> pd.DataFrame:
     rows = []
     for claim in CLAIMS:
         f = claim.test(ctx)
-        rows.append({"claim_id": claim.claim_id, "claim": claim.paraphrase, "report_section": claim.section,
-                     "rule": claim.rule, "evidence": f.evidence, "verdict": f.verdict, "sources": f.sources,
-                     "numbers": json.dumps({k: (None if pd.isna(v) else float(v)) for k, v in f.numbers.items()})})
+        rows.append(
+            {
+                "claim_id": claim.claim_id,
+                "claim": claim.paraphrase,
+                "report_section": claim.section,
+                "rule": claim.rule,
+                "evidence": f.evidence,
+                "verdict": f.verdict,
+                "sources": f.sources,
+                "numbers": json.dumps({k: (None if pd.isna(v) else float(v)) for k, v in f.numbers.items()}),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # ---- methodology: the SQL behind each table ----------------------------------------------------------------
+
 
 def mart_sql(sql_dir: Path) -> list[dict]:
     """Each mart's name, description, inputs and full SQL text, from warehouse/sql/marts."""
@@ -465,8 +612,15 @@ def mart_sql(sql_dir: Path) -> list[dict]:
     for path in sorted((Path(sql_dir) / "marts").glob("*.sql")):
         sql = path.read_text()
         description, deps = sql_description(sql), sorted(tables_read(sql) - {path.stem})
-        out.append({"table": path.stem, "description": description, "depends": deps, "sql": sql,
-                    "file": f"warehouse/sql/marts/{path.name}"})
+        out.append(
+            {
+                "table": path.stem,
+                "description": description,
+                "depends": deps,
+                "sql": sql,
+                "file": f"warehouse/sql/marts/{path.name}",
+            }
+        )
     return out
 
 
@@ -474,10 +628,10 @@ def sql_details_html(mart: dict) -> str:
     deps = ", ".join(f"<code>{html.escape(d)}</code>" for d in mart["depends"]) or "none"
     return (
         f'<details class="mart-sql"><summary><code>{html.escape(mart["table"])}</code> — '
-        f'{html.escape(mart["description"])}</summary>'
-        f'<p>Reads: {deps}. File: <code>{html.escape(mart["file"])}</code>.</p>'
+        f"{html.escape(mart['description'])}</summary>"
+        f"<p>Reads: {deps}. File: <code>{html.escape(mart['file'])}</code>.</p>"
         f'<pre style="max-height:32rem;overflow:auto;font-size:0.78rem"><code class="language-sql">'
-        f'{html.escape(mart["sql"])}</code></pre></details>'
+        f"{html.escape(mart['sql'])}</code></pre></details>"
     )
 
 
@@ -495,6 +649,7 @@ def staging_inputs(marts: list[dict], table: str) -> list[str]:
                 walk(dep)
             else:
                 out.append(dep)
+
     walk(table)
     return out
 
@@ -530,6 +685,7 @@ def suppressed_cells(con, soc: str, median_col: str = "annual_median_wage_usd") 
 
 
 # ---- data downloads ----------------------------------------------------------------------------------------
+
 
 def write_csv(downloads_dir: str | Path, page: str, name: str, data: pd.DataFrame) -> tuple[Path, str]:
     """Write a CSV under <downloads_dir>/<page>/<name>.csv; return its path and the page-relative href."""
@@ -584,9 +740,9 @@ def csv_listing(folder: Path, only: set[str] | None = None) -> pd.DataFrame:
 def human_size(n: int) -> str:
     if n < 1024:
         return f"{n} bytes"
-    if n < 1024 ** 2:
+    if n < 1024**2:
         return f"{n / 1024:.1f} KB"
-    return f"{n / 1024 ** 2:.1f} MB"
+    return f"{n / 1024**2:.1f} MB"
 
 
 def links_table_html(page: str, listing: pd.DataFrame, descriptions: dict[str, str] | None = None) -> str:
@@ -597,7 +753,11 @@ def links_table_html(page: str, listing: pd.DataFrame, descriptions: dict[str, s
         href = f"../_static/data/{page}/{r.file}"
         desc = f"<td>{html.escape(descriptions.get(r.file, ''))}</td>" if descriptions else ""
         rows = "unreadable" if pd.isna(r.rows) else f"{int(r.rows):,}"
-        body.append(f'<tr><td><a class="csv-download" href="{html.escape(href)}" download>{html.escape(r.file)}</a>'
-                    f"</td>{desc}<td>{human_size(int(r.bytes))}</td><td>{rows}</td></tr>")
-    return (f'<table class="report-table downloads-table" style="margin-left:0"><thead>{head}</thead><tbody>{"".join(body)}'
-            "</tbody></table>")
+        body.append(
+            f'<tr><td><a class="csv-download" href="{html.escape(href)}" download>{html.escape(r.file)}</a>'
+            f"</td>{desc}<td>{human_size(int(r.bytes))}</td><td>{rows}</td></tr>"
+        )
+    return (
+        f'<table class="report-table downloads-table" style="margin-left:0"><thead>{head}</thead><tbody>{"".join(body)}'
+        "</tbody></table>"
+    )

@@ -62,15 +62,29 @@ def source_changes(con) -> pd.DataFrame:
             change = "removed"
         else:
             change = "unchanged" if set(n.sha256) == set(b.sha256) else "updated"
-        rows.append({
-            "source_id": source_id, "part": part, "change": change,
-            "previous_snapshot": ", ".join(sorted(x[:12] for x in b.sha256)) or None,
-            "current_snapshot": ", ".join(sorted(x[:12] for x in n.sha256)) or None,
-            "previous_rows": b.rows.sum(min_count=1) if not b.empty else None,
-            "current_rows": n.rows.sum(min_count=1) if not n.empty else None,
-        })
-    return pd.DataFrame(rows, columns=["source_id", "part", "change", "previous_snapshot", "current_snapshot",
-                                       "previous_rows", "current_rows"])
+        rows.append(
+            {
+                "source_id": source_id,
+                "part": part,
+                "change": change,
+                "previous_snapshot": ", ".join(sorted(x[:12] for x in b.sha256)) or None,
+                "current_snapshot": ", ".join(sorted(x[:12] for x in n.sha256)) or None,
+                "previous_rows": b.rows.sum(min_count=1) if not b.empty else None,
+                "current_rows": n.rows.sum(min_count=1) if not n.empty else None,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "source_id",
+            "part",
+            "change",
+            "previous_snapshot",
+            "current_snapshot",
+            "previous_rows",
+            "current_rows",
+        ],
+    )
 
 
 def source_status_changes(con) -> pd.DataFrame:
@@ -126,15 +140,21 @@ def headline_changes(con, soc: str) -> pd.DataFrame:
         before, before_period = _headline(con, table, column, soc, previous=True)
         now, now_period = _headline(con, table, column, soc, previous=False)
         both = not pd.isna(before) and not pd.isna(now)
-        rows.append({
-            "measure": label, "table": table,
-            "previous_value": before, "previous_period": before_period,
-            "current_value": now, "current_period": now_period,
-            "change": now - before if both else None,
-            "change_pct": (now - before) / before * 100 if both and before and relative else None,
-            "unit": "percentage points" if fmt is pct else ("USD" if fmt is usd else ""),
-            "previous": _shown(before, fmt, before_period), "current": _shown(now, fmt, now_period),
-        })
+        rows.append(
+            {
+                "measure": label,
+                "table": table,
+                "previous_value": before,
+                "previous_period": before_period,
+                "current_value": now,
+                "current_period": now_period,
+                "change": now - before if both else None,
+                "change_pct": (now - before) / before * 100 if both and before and relative else None,
+                "unit": "percentage points" if fmt is pct else ("USD" if fmt is usd else ""),
+                "previous": _shown(before, fmt, before_period),
+                "current": _shown(now, fmt, now_period),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -157,7 +177,9 @@ def describe_change(row) -> str:
     if row.unit == "percentage points":
         delta = f"{row.change:+.1f} percentage points"
     else:
-        delta = ("+" if row.change > 0 else "-") + (usd(abs(row.change)) if row.unit == "USD" else count(abs(row.change)))
+        delta = ("+" if row.change > 0 else "-") + (
+            usd(abs(row.change)) if row.unit == "USD" else count(abs(row.change))
+        )
     return delta if pd.isna(row.change_pct) else f"{delta} ({row.change_pct:+.1f}%)"
 
 
@@ -185,6 +207,7 @@ def monthly_revisions(con, table: str) -> pd.DataFrame:
 
 def monthly_coverage(con, table: str) -> dict:
     """How many series and months each edition holds (None when the table is empty or missing)."""
+
     def span(previous: bool):
         catalog = PREVIOUS if previous else None
         if not _has_table(con, table, catalog):

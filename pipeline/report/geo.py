@@ -24,9 +24,18 @@ def us_states_topology() -> dict:
     return json.loads(STATES_TOPOJSON.read_text())
 
 
-def state_choropleth(values: pd.DataFrame, value: str, *, fips: str = "state_fips_code", title: str,
-                     legend_title: str, legend_format: str = ",.2f", scheme: str = "blues",
-                     width: int = 560, height: int = 340) -> alt.LayerChart:
+def state_choropleth(
+    values: pd.DataFrame,
+    value: str,
+    *,
+    fips: str = "state_fips_code",
+    title: str,
+    legend_title: str,
+    legend_format: str = ",.2f",
+    scheme: str = "blues",
+    width: int = 560,
+    height: int = 340,
+) -> alt.LayerChart:
     """States coloured by ``value`` (keyed by 2-digit FIPS code); states without a value are drawn grey."""
     states = alt.Data(values=us_states_topology(), format=alt.DataFormat(type="topojson", feature="states"))
     lookup = values[[fips, value]].rename(columns={fips: "id"})
@@ -36,7 +45,13 @@ def state_choropleth(values: pd.DataFrame, value: str, *, fips: str = "state_fip
         .mark_geoshape(stroke="white", strokeWidth=0.5)
         .transform_lookup(lookup="id", from_=alt.LookupData(lookup, "id", [value]))
         .transform_filter(f"isValid(datum['{value}'])")
-        .encode(color=alt.Color(f"{value}:Q", title=legend_title, scale=alt.Scale(scheme=scheme),
-                                legend=alt.Legend(format=legend_format)))
+        .encode(
+            color=alt.Color(
+                f"{value}:Q",
+                title=legend_title,
+                scale=alt.Scale(scheme=scheme),
+                legend=alt.Legend(format=legend_format),
+            )
+        )
     )
     return (base + shaded).project(type="albersUsa").properties(width=width, height=height, title=title)

@@ -11,11 +11,11 @@ from pipeline.sources.registry import BY_ID
 
 META_TABLES = {
     "meta_snapshots": "Every snapshot pinned for this build: URL, retrieval time, SHA-256, relation. Written by the "
-                      "snapshot catalogue (pipeline/assets/catalog.py) from the lock.",
+    "snapshot catalogue (pipeline/assets/catalog.py) from the lock.",
     "meta_sources": "Each source's status in this build: complete, partial, absent or not pinned. Written by the "
-                    "snapshot catalogue (pipeline/assets/catalog.py).",
+    "snapshot catalogue (pipeline/assets/catalog.py).",
     "meta_table_lineage": "Which snapshots each staging table was loaded from, and its rows. Written by each "
-                          "staging step with its tables (pipeline/lineage.py).",
+    "staging step with its tables (pipeline/lineage.py).",
 }
 
 
@@ -40,11 +40,13 @@ def lineage_html(con) -> str:
     present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
 
     def snapshot_items(table: str) -> str:
-        items = [f'<li><a href="#{snapshot_anchor(sha)}"><code>{_e(sha[:12])}</code></a> {_e(filename)} '
-                 f"({_e(relation)}; {_e(location)}; retrieved {_e((retrieved or '').replace('+00:00', ''))}; "
-                 f"{_num(size)} bytes; SHA-256 <code>{_e(sha)}</code>)</li>"
-                 for t in staged_from([table]) for sha, filename, size, retrieved, relation, location
-                 in snaps_of.get(t, [])]
+        items = [
+            f'<li><a href="#{snapshot_anchor(sha)}"><code>{_e(sha[:12])}</code></a> {_e(filename)} '
+            f"({_e(relation)}; {_e(location)}; retrieved {_e((retrieved or '').replace('+00:00', ''))}; "
+            f"{_num(size)} bytes; SHA-256 <code>{_e(sha)}</code>)</li>"
+            for t in staged_from([table])
+            for sha, filename, size, retrieved, relation, location in snaps_of.get(t, [])
+        ]
         return f"<ul>{''.join(dict.fromkeys(items))}</ul>" if items else "<p>No snapshot of it is in this build.</p>"
 
     def link(table: str) -> str:
@@ -59,27 +61,35 @@ def lineage_html(con) -> str:
             f"{', '.join(link(t) for t in marts[name])}.</p>"
             f'<details><summary>Its SQL</summary><pre style="max-height:24rem;overflow:auto;font-size:0.78rem">'
             f'<code class="language-sql">{_e(sql)}</code></pre></details>'
-            f"<p>Snapshots behind it:</p>{snapshot_items(name)}</section>")
+            f"<p>Snapshots behind it:</p>{snapshot_items(name)}</section>"
+        )
     for table, source_id, rows in loaded:
         module, doc = _loader(source_id)
         out.append(
             f'<section class="table-lineage" id="{table_anchor(table)}"><h4><code>{_e(table)}</code> '
             f"(staging)</h4><p>Loaded by <code>{_e(module)}</code>{': ' + _e(doc) if doc else ''} "
-            f"({_num(rows)} rows).</p><p>Snapshots behind it:</p>{snapshot_items(table)}</section>")
+            f"({_num(rows)} rows).</p><p>Snapshots behind it:</p>{snapshot_items(table)}</section>"
+        )
     with_rows = {r[0] for r in loaded}
     for table in sorted(t for t in present if t.startswith(("stg_", "core_")) and t not in with_rows | set(marts)):
-        out.append(f'<section class="table-lineage" id="{table_anchor(table)}"><h4><code>{_e(table)}</code> '
-                   "(staging)</h4><p>Empty in this build: no snapshot of its source is in it (see the sources "
-                   "above).</p></section>")
+        out.append(
+            f'<section class="table-lineage" id="{table_anchor(table)}"><h4><code>{_e(table)}</code> '
+            "(staging)</h4><p>Empty in this build: no snapshot of its source is in it (see the sources "
+            "above).</p></section>"
+        )
     for table in sorted(t for t in present if t.startswith("seed_") and t not in with_rows):
-        out.append(f'<section class="table-lineage" id="{table_anchor(table)}"><h4><code>{_e(table)}</code> '
-                   "(seed)</h4><p>Loaded by <code>pipeline/assets/seeds.py</code> from a file in "
-                   "<code>warehouse/seeds/</code>, as written in this repository; no snapshot is behind it.</p>"
-                   "</section>")
+        out.append(
+            f'<section class="table-lineage" id="{table_anchor(table)}"><h4><code>{_e(table)}</code> '
+            "(seed)</h4><p>Loaded by <code>pipeline/assets/seeds.py</code> from a file in "
+            "<code>warehouse/seeds/</code>, as written in this repository; no snapshot is behind it.</p>"
+            "</section>"
+        )
     for table, description in META_TABLES.items():
         if table in present:
-            out.append(f'<section class="table-lineage" id="{table_anchor(table)}"><h4><code>{_e(table)}</code> '
-                       f"(lineage)</h4><p>{_e(description)}</p></section>")
+            out.append(
+                f'<section class="table-lineage" id="{table_anchor(table)}"><h4><code>{_e(table)}</code> '
+                f"(lineage)</h4><p>{_e(description)}</p></section>"
+            )
     return "\n".join(out)
 
 

@@ -51,11 +51,12 @@ def combined_band(mean_a, rse_a, mean_b, rse_b, multiple: float = SAMPLING_BAND_
         return float("nan")
     se_a = mean_a * rse_a / 100.0
     se_b = mean_b * rse_b / 100.0
-    return multiple * math.sqrt(se_a ** 2 + se_b ** 2)
+    return multiple * math.sqrt(se_a**2 + se_b**2)
 
 
-def setting_pairs(settings: pd.DataFrame, yardstick_usd: float,
-                  groups: dict[str, str] = CLAIM_GROUPS, basis: str = "annual") -> pd.DataFrame:
+def setting_pairs(
+    settings: pd.DataFrame, yardstick_usd: float, groups: dict[str, str] = CLAIM_GROUPS, basis: str = "annual"
+) -> pd.DataFrame:
     """Every pair of the claim's settings that have a published mean: gaps in means and medians, judged.
 
     ``settings`` has one row per setting (setting_id, label, <basis>_mean_wage_usd, wage_rse_pct,
@@ -70,25 +71,44 @@ def setting_pairs(settings: pd.DataFrame, yardstick_usd: float,
         hi, lo = (a, b) if a[mean_col] >= b[mean_col] else (b, a)
         gap = hi[mean_col] - lo[mean_col]
         band = combined_band(hi[mean_col], hi.wage_rse_pct, lo[mean_col], lo.wage_rse_pct)
-        median_gap = (hi[median_col] - lo[median_col]
-                      if not (missing(hi[median_col]) or missing(lo[median_col]))
-                      else float("nan"))
+        median_gap = (
+            hi[median_col] - lo[median_col]
+            if not (missing(hi[median_col]) or missing(lo[median_col]))
+            else float("nan")
+        )
         gap_share = gap / yardstick_usd if yardstick_usd else float("nan")
-        out.append({
-            "higher": hi.label, "lower": lo.label,
-            "higher_id": hi.setting_id, "lower_id": lo.setting_id,
-            "cross_group": groups[hi.setting_id] != groups[lo.setting_id],
-            "mean_gap_usd": gap,
-            "mean_gap_pct_of_median": 100 * gap_share,
-            "sampling_band_usd": band,
-            "distinguishable": None if math.isnan(band) else bool(gap > band),
-            "material": bool(gap_share >= MATERIAL_SHARE_OF_MEDIAN),
-            "median_gap_usd": median_gap,
-            "median_gap_pct_of_median": (100 * median_gap / yardstick_usd
-                                         if yardstick_usd and not math.isnan(median_gap) else float("nan")),
-        })
-    cols = ["higher", "lower", "higher_id", "lower_id", "cross_group", "mean_gap_usd", "mean_gap_pct_of_median",
-            "sampling_band_usd", "distinguishable", "material", "median_gap_usd", "median_gap_pct_of_median"]
+        out.append(
+            {
+                "higher": hi.label,
+                "lower": lo.label,
+                "higher_id": hi.setting_id,
+                "lower_id": lo.setting_id,
+                "cross_group": groups[hi.setting_id] != groups[lo.setting_id],
+                "mean_gap_usd": gap,
+                "mean_gap_pct_of_median": 100 * gap_share,
+                "sampling_band_usd": band,
+                "distinguishable": None if math.isnan(band) else bool(gap > band),
+                "material": bool(gap_share >= MATERIAL_SHARE_OF_MEDIAN),
+                "median_gap_usd": median_gap,
+                "median_gap_pct_of_median": (
+                    100 * median_gap / yardstick_usd if yardstick_usd and not math.isnan(median_gap) else float("nan")
+                ),
+            }
+        )
+    cols = [
+        "higher",
+        "lower",
+        "higher_id",
+        "lower_id",
+        "cross_group",
+        "mean_gap_usd",
+        "mean_gap_pct_of_median",
+        "sampling_band_usd",
+        "distinguishable",
+        "material",
+        "median_gap_usd",
+        "median_gap_pct_of_median",
+    ]
     return pd.DataFrame(out, columns=cols).sort_values("mean_gap_usd", ascending=False, ignore_index=True)
 
 
@@ -96,37 +116,52 @@ def claim_verdict(pairs: pd.DataFrame, money=fmt.usd, pay_word: str = "annual") 
     """(short verdict, sentence) for the claim, from the cross-group pairs only (``money`` formats the gaps)."""
     cross = pairs[pairs.cross_group]
     if cross.empty:
-        return ("cannot be tested",
-                "The claim cannot be tested for this occupation: BLS published a mean wage for fewer than two of "
-                "the three sides (outpatient, inpatient, home health).")
+        return (
+            "cannot be tested",
+            "The claim cannot be tested for this occupation: BLS published a mean wage for fewer than two of "
+            "the three sides (outpatient, inpatient, home health).",
+        )
     passing = cross[(cross.distinguishable == True) & cross.material]  # noqa: E712 (None means unknown)
     n, k = len(cross), len(passing)
     top = cross.iloc[0]
-    lead = (f"The widest gap is between {top.higher} and {top.lower}: {money(top.mean_gap_usd)} in mean "
-            f"{pay_word} pay, {fmt.pct(top.mean_gap_pct_of_median)} of the national median")
+    lead = (
+        f"The widest gap is between {top.higher} and {top.lower}: {money(top.mean_gap_usd)} in mean "
+        f"{pay_word} pay, {fmt.pct(top.mean_gap_pct_of_median)} of the national median"
+    )
     if not math.isnan(top.sampling_band_usd):
         lead += f", against a sampling band of {money(top.sampling_band_usd)}"
     lead += "."
     if k == n:
         verdict = "holds"
-        detail = (f"All {n} comparisons across the three sides clear both yardsticks: each gap is larger than "
-                  "sampling error and at least the materiality threshold.")
+        detail = (
+            f"All {n} comparisons across the three sides clear both yardsticks: each gap is larger than "
+            "sampling error and at least the materiality threshold."
+        )
     elif k == 0:
         verdict = "does not hold"
-        detail = (f"None of the {n} comparisons across the three sides clears both yardsticks, so the data do not "
-                  "show a material difference in pay between these settings.")
+        detail = (
+            f"None of the {n} comparisons across the three sides clears both yardsticks, so the data do not "
+            "show a material difference in pay between these settings."
+        )
     else:
         verdict = "holds in part"
         fails = []
         for _, p in cross.iterrows():
             if p.distinguishable is True and p.material:
                 continue
-            why = ("within sampling error" if p.distinguishable is False
-                   else "sampling error unknown" if p.distinguishable is None
-                   else f"measurable, but only {fmt.pct(p.mean_gap_pct_of_median)} of the national median")
+            why = (
+                "within sampling error"
+                if p.distinguishable is False
+                else "sampling error unknown"
+                if p.distinguishable is None
+                else f"measurable, but only {fmt.pct(p.mean_gap_pct_of_median)} of the national median"
+            )
             fails.append(f"{p.higher} versus {p.lower} ({money(p.mean_gap_usd)}: {why})")
-        detail = (f"{k} of the {n} comparisons across the three sides clear both yardsticks. The ones that do not: "
-                  + "; ".join(fails) + ".")
+        detail = (
+            f"{k} of the {n} comparisons across the three sides clear both yardsticks. The ones that do not: "
+            + "; ".join(fails)
+            + "."
+        )
     return verdict, f"{lead} {detail}"
 
 
@@ -141,12 +176,24 @@ def nsa_minus_sa_by_month(series: pd.DataFrame) -> pd.DataFrame:
     nsa = series[~series.seasonally_adjusted].set_index(keys)["value"].rename("nsa")
     both = pd.concat([sa, nsa], axis=1).dropna().reset_index()
     if both.empty:
-        return pd.DataFrame(columns=["industry_code", "industry_name", "data_element", "calendar_month",
-                                     "month_name", "avg_nsa_minus_sa", "years"])
+        return pd.DataFrame(
+            columns=[
+                "industry_code",
+                "industry_name",
+                "data_element",
+                "calendar_month",
+                "month_name",
+                "avg_nsa_minus_sa",
+                "years",
+            ]
+        )
     both["diff"] = both.nsa - both.sa
     both["calendar_month"] = pd.to_datetime(both.month_start).dt.month
-    out = (both.groupby(["industry_code", "industry_name", "data_element", "calendar_month"])
-           .agg(avg_nsa_minus_sa=("diff", "mean"), years=("diff", "size")).reset_index())
+    out = (
+        both.groupby(["industry_code", "industry_name", "data_element", "calendar_month"])
+        .agg(avg_nsa_minus_sa=("diff", "mean"), years=("diff", "size"))
+        .reset_index()
+    )
     out["month_name"] = pd.to_datetime(out.calendar_month.astype(str), format="%m").dt.strftime("%b")
     return out
 

@@ -16,7 +16,6 @@ from pipeline.report.unpublished import missing
 MIN_METRO_JOBS = 100
 
 
-
 def occupation_code(soc: str) -> str:
     """OEWS cell tables key occupations without the hyphen ('29-1122' -> '291122')."""
     return soc.replace("-", "")
@@ -60,9 +59,7 @@ def national(con, soc: str) -> pd.Series | None:
 
 
 def latest_outlook(con, soc: str) -> pd.Series | None:
-    df = con.execute(
-        "SELECT * FROM mart_ep__occupation_outlook WHERE soc_code = ? AND is_latest_edition", [soc]
-    ).df()
+    df = con.execute("SELECT * FROM mart_ep__occupation_outlook WHERE soc_code = ? AND is_latest_edition", [soc]).df()
     return None if df.empty else df.iloc[0]
 
 
@@ -103,24 +100,34 @@ def method_break_marks(history: pd.DataFrame) -> list[alt.Chart]:
     The rule sits half a year before each year whose ``method_break_before`` is true (for OEWS: between May 2020
     and May 2021, when BLS moved to the MB3 model-based estimates).
     """
-    breaks = history.loc[history.method_break_before.fillna(False).astype(bool), ["reference_year", "estimation_method"]]
+    breaks = history.loc[
+        history.method_break_before.fillna(False).astype(bool), ["reference_year", "estimation_method"]
+    ]
     if breaks.empty:
         return []
-    marks = pd.DataFrame({
-        "x": breaks.reference_year.astype(float) - 0.5,
-        "label": [f"Method change from May {int(y)}" for y in breaks.reference_year],
-    })
+    marks = pd.DataFrame(
+        {
+            "x": breaks.reference_year.astype(float) - 0.5,
+            "label": [f"Method change from May {int(y)}" for y in breaks.reference_year],
+        }
+    )
     rule = alt.Chart(marks).mark_rule(color="#b5471f", strokeDash=[5, 4], strokeWidth=1.5).encode(x="x:Q")
-    text = alt.Chart(marks).mark_text(align="left", baseline="top", dx=4, dy=2, color="#b5471f", fontSize=11).encode(
-        x="x:Q", y=alt.value(2), text="label:N"
+    text = (
+        alt.Chart(marks)
+        .mark_text(align="left", baseline="top", dx=4, dy=2, color="#b5471f", fontSize=11)
+        .encode(x="x:Q", y=alt.value(2), text="label:N")
     )
     return [rule, text]
 
 
 def year_axis(years: pd.Series, title: str | None = None) -> alt.X:
     lo, hi = int(years.min()), int(years.max())
-    return alt.X("reference_year:Q", title=title, scale=alt.Scale(domain=[lo - 0.6, hi + 0.3], nice=False),
-                 axis=alt.Axis(values=list(range(lo, hi + 1)), format="d", grid=False))
+    return alt.X(
+        "reference_year:Q",
+        title=title,
+        scale=alt.Scale(domain=[lo - 0.6, hi + 0.3], nice=False),
+        axis=alt.Axis(values=list(range(lo, hi + 1)), format="d", grid=False),
+    )
 
 
 def centre_colour_scale(chart: alt.LayerChart, scheme: str, mid: float = 1.0) -> alt.LayerChart:
@@ -189,12 +196,16 @@ def detailed_list(details: pd.DataFrame) -> str:
 
 def no_area_data_note(con, soc: str, occupation_title: str, where: str = "state or metropolitan") -> str:
     """Markdown: the release lists no area cells for this code at all; name the detailed codes that have them."""
-    text = (f"> **No {where} estimates.** The {release_period(con)} OEWS release publishes {occupation_title} "
-            f"(SOC {soc}) for the nation only: it lists no {where} figures for this code, so none are shown.")
+    text = (
+        f"> **No {where} estimates.** The {release_period(con)} OEWS release publishes {occupation_title} "
+        f"(SOC {soc}) for the nation only: it lists no {where} figures for this code, so none are shown."
+    )
     details = detailed_within(con, soc)
     if not details.empty:
-        text += (f" BLS does publish area figures for the detailed occupations inside this group, "
-                 f"{detailed_list(details)}; build the book for one of those codes to see them.")
+        text += (
+            f" BLS does publish area figures for the detailed occupations inside this group, "
+            f"{detailed_list(details)}; build the book for one of those codes to see them."
+        )
     return text
 
 
@@ -206,9 +217,19 @@ def release_period(con) -> str:
 def ep_detailed_within(con, soc: str) -> pd.DataFrame:
     """Latest-edition EP lines for the detailed occupations of a broad group (what EP projects instead)."""
     if not is_broad_group(soc):
-        return pd.DataFrame(columns=["soc_code", "occupation_title", "edition", "base_year", "projection_year",
-                                     "employment_base_persons", "employment_projected_persons",
-                                     "employment_change_pct", "openings_annual_avg_persons"])
+        return pd.DataFrame(
+            columns=[
+                "soc_code",
+                "occupation_title",
+                "edition",
+                "base_year",
+                "projection_year",
+                "employment_base_persons",
+                "employment_projected_persons",
+                "employment_change_pct",
+                "openings_annual_avg_persons",
+            ]
+        )
     return con.execute(
         """
         SELECT soc_code, occupation_title, edition, base_year, projection_year, employment_base_persons,
@@ -222,14 +243,18 @@ def ep_detailed_within(con, soc: str) -> pd.DataFrame:
 
 def ep_absent_sentence(con, soc: str) -> str:
     """Why the occupation has no projection, and which EP lines cover it instead, in one or two sentences."""
-    text = (f"The Employment Projections in this build have no row for SOC {soc}, so no projected employment, "
-            "growth or openings are shown for it")
+    text = (
+        f"The Employment Projections in this build have no row for SOC {soc}, so no projected employment, "
+        "growth or openings are shown for it"
+    )
     lines = ep_detailed_within(con, soc)
     if lines.empty:
         return text + "."
     names = join_names([f"{r.soc_code} {r.occupation_title}" for r in lines.itertuples()])
-    return (text + f". EP projects the detailed occupations inside this group separately ({names}); the book does "
-            "not add them up into a figure EP did not publish.")
+    return (
+        text + f". EP projects the detailed occupations inside this group separately ({names}); the book does "
+        "not add them up into a figure EP did not publish."
+    )
 
 
 def change_phrase(new, old) -> str:

@@ -20,9 +20,18 @@ EXPORT_FORMAT = "occupation-book-parquet-warehouse/1"
 
 # DuckDB reads these URL schemes through an extension; anything else is refused with the list.
 _EXTENSION_FOR_SCHEME = {
-    "s3": "httpfs", "s3a": "httpfs", "s3n": "httpfs", "gs": "httpfs", "gcs": "httpfs", "r2": "httpfs",
-    "http": "httpfs", "https": "httpfs", "hf": "httpfs",
-    "az": "azure", "azure": "azure", "abfss": "azure",
+    "s3": "httpfs",
+    "s3a": "httpfs",
+    "s3n": "httpfs",
+    "gs": "httpfs",
+    "gcs": "httpfs",
+    "r2": "httpfs",
+    "http": "httpfs",
+    "https": "httpfs",
+    "hf": "httpfs",
+    "az": "azure",
+    "azure": "azure",
+    "abfss": "azure",
 }
 
 
@@ -67,8 +76,10 @@ def attach_parquet(con: duckdb.DuckDBPyConnection, location: str | Path, alias: 
     try:
         con.execute(f"ATTACH ':memory:' AS {_ident(alias)}")
     except duckdb.Error as exc:
-        raise ParquetWarehouseError(f"cannot attach the export {location} as {alias}: {str(exc).strip()} Open the "
-                                    "current warehouse from its export too (connect_parquet).") from exc
+        raise ParquetWarehouseError(
+            f"cannot attach the export {location} as {alias}: {str(exc).strip()} Open the "
+            "current warehouse from its export too (connect_parquet)."
+        ) from exc
     _create_views(con, location, catalog=alias)
 
 
@@ -78,8 +89,10 @@ def read_manifest(location: str | Path, con: duckdb.DuckDBPyConnection | None = 
     if folder is not None:
         path = folder / MANIFEST_NAME
         if not path.is_file():
-            raise ParquetWarehouseError(f"{folder} is not a Parquet export of the warehouse: it has no {MANIFEST_NAME} "
-                                        "(make one with `python -m pipeline.warehouse_export <url>`).")
+            raise ParquetWarehouseError(
+                f"{folder} is not a Parquet export of the warehouse: it has no {MANIFEST_NAME} "
+                "(make one with `python -m pipeline.warehouse_export <url>`)."
+            )
         text = path.read_text()
     elif con is None:
         with duckdb.connect() as reader:
@@ -88,8 +101,10 @@ def read_manifest(location: str | Path, con: duckdb.DuckDBPyConnection | None = 
         text = _read_remote_manifest(con, str(location))
     manifest = json.loads(text)
     if manifest.get("format") != EXPORT_FORMAT:
-        raise ParquetWarehouseError(f"{location}: manifest format {manifest.get('format')!r}, expected "
-                                    f"{EXPORT_FORMAT!r}; re-export with this version of the pipeline.")
+        raise ParquetWarehouseError(
+            f"{location}: manifest format {manifest.get('format')!r}, expected "
+            f"{EXPORT_FORMAT!r}; re-export with this version of the pipeline."
+        )
     return manifest
 
 
@@ -102,7 +117,8 @@ def _read_remote_manifest(con: duckdb.DuckDBPyConnection, location: str) -> str:
         raise ParquetWarehouseError(
             f"could not read {url}: {str(exc).strip()}. Check the URL, and that DuckDB has credentials for it "
             "(a DuckDB secret, e.g. CREATE PERSISTENT SECRET (TYPE s3, PROVIDER credential_chain); "
-            "see docs/scaling.md).") from exc
+            "see docs/scaling.md)."
+        ) from exc
 
 
 def load_remote_support(con: duckdb.DuckDBPyConnection, url: str) -> None:
@@ -113,7 +129,9 @@ def load_remote_support(con: duckdb.DuckDBPyConnection, url: str) -> None:
     extension = _EXTENSION_FOR_SCHEME.get(scheme)
     if extension is None:
         known = ", ".join(f"{s}://" for s in _EXTENSION_FOR_SCHEME)
-        raise ParquetWarehouseError(f"DuckDB cannot read {scheme}:// URLs. Use a local folder, file://, or one of {known}.")
+        raise ParquetWarehouseError(
+            f"DuckDB cannot read {scheme}:// URLs. Use a local folder, file://, or one of {known}."
+        )
     try:
         con.load_extension(extension)
         return

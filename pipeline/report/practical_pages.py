@@ -41,8 +41,12 @@ def role(soc: str) -> str:
 
 # Chapters that are guidance for the therapy occupations and nothing else (how clinicians are hired, what their
 # interviewers look for, what a clinician's portfolio holds): other occupations' books leave them out.
-THERAPY_ONLY_PAGES = {"hiring_loop": "Hiring loop", "skills_and_signals": "Skills and signals",
-                      "interview_preparation": "Interview preparation", "portfolio_ideas": "Portfolio ideas"}
+THERAPY_ONLY_PAGES = {
+    "hiring_loop": "Hiring loop",
+    "skills_and_signals": "Skills and signals",
+    "interview_preparation": "Interview preparation",
+    "portfolio_ideas": "Portfolio ideas",
+}
 
 
 def pages_left_out(soc: str) -> set[str]:
@@ -55,11 +59,13 @@ def scope_note(soc: str, occupation_title: str) -> str:
     if role(soc) != "other":
         return ""
     left_out = ", ".join(THERAPY_ONLY_PAGES.values())
-    return (f"> **A note on fit.** The practical guidance in this part of the book was written for the "
-            f"rehabilitation-therapy occupations, so it speaks of patients, caseloads and care settings. The "
-            f"chapters that are about those occupations alone ({left_out}) are left out of this book. The ones "
-            f"that remain are shown for {occupation_title} (SOC {soc}) as an outline to adapt, not as a "
-            "description of this occupation's work; the numbers on these pages are this occupation's own.")
+    return (
+        f"> **A note on fit.** The practical guidance in this part of the book was written for the "
+        f"rehabilitation-therapy occupations, so it speaks of patients, caseloads and care settings. The "
+        f"chapters that are about those occupations alone ({left_out}) are left out of this book. The ones "
+        f"that remain are shown for {occupation_title} (SOC {soc}) as an outline to adapt, not as a "
+        "description of this occupation's work; the numbers on these pages are this occupation's own."
+    )
 
 
 def setting_coverage_sentence(con, soc: str, national_jobs) -> str:
@@ -79,8 +85,10 @@ def setting_coverage_sentence(con, soc: str, national_jobs) -> str:
     if is_missing(counted) or is_missing(national_jobs) or not national_jobs:
         return text + "."
     share = 100 * counted / national_jobs
-    return (text + f": the ones with a published job count hold {fmt.pct(share, 1)} of its national jobs, so they "
-            "describe only that part of where it works.")
+    return (
+        text + f": the ones with a published job count hold {fmt.pct(share, 1)} of its national jobs, so they "
+        "describe only that part of where it works."
+    )
 
 
 def is_missing(x) -> bool:
@@ -195,48 +203,70 @@ def excerpt(text, limit: int = 280) -> str:
 # The skill matrix on the skills page: (skill, what good looks like, how to prove it). Written for this book;
 # rows whose wording differs for assistants carry an assistant variant.
 _SKILLS_THERAPIST = [
-    ("Assessment and clinical reasoning",
-     "Finds what actually limits the person's function, sets a baseline with a standard measure and can say why "
-     "that measure was chosen",
-     "A de-identified case walk-through: findings, what you ruled out, what you measured"),
-    ("Goals and plan of care",
-     "Goals that the patient and a payer can both read: specific, measurable, dated and tied to daily life, with "
-     "a clear progression",
-     "An outline plan of care (no identifiers) with two goals and the criteria for progressing each"),
-    ("Treatment choices",
-     "Treatment follows from the evaluation, is adjusted session by session, and is dropped when the data say it "
-     "is not working",
-     "A short account of a plan you changed and the numbers that made you change it"),
+    (
+        "Assessment and clinical reasoning",
+        "Finds what actually limits the person's function, sets a baseline with a standard measure and can say why "
+        "that measure was chosen",
+        "A de-identified case walk-through: findings, what you ruled out, what you measured",
+    ),
+    (
+        "Goals and plan of care",
+        "Goals that the patient and a payer can both read: specific, measurable, dated and tied to daily life, with "
+        "a clear progression",
+        "An outline plan of care (no identifiers) with two goals and the criteria for progressing each",
+    ),
+    (
+        "Treatment choices",
+        "Treatment follows from the evaluation, is adjusted session by session, and is dropped when the data say it "
+        "is not working",
+        "A short account of a plan you changed and the numbers that made you change it",
+    ),
 ]
 _SKILLS_ASSISTANT = [
-    ("Observation and reporting",
-     "Notices a change in a patient's status or response during a session and tells the supervising therapist "
-     "promptly and precisely",
-     "A story of a change you spotted, what you reported and what the therapist did with it"),
-    ("Carrying out the plan of care",
-     "Delivers the therapist's plan faithfully, grades activities within it and tracks progress toward its goals",
-     "A de-identified session log that shows progress measured against the plan's goals"),
-    ("Treatment within the plan",
-     "Adjusts difficulty and set-up within the plan's limits and knows when a change needs the therapist",
-     "An example of a session you modified, and one you paused to consult the therapist"),
+    (
+        "Observation and reporting",
+        "Notices a change in a patient's status or response during a session and tells the supervising therapist "
+        "promptly and precisely",
+        "A story of a change you spotted, what you reported and what the therapist did with it",
+    ),
+    (
+        "Carrying out the plan of care",
+        "Delivers the therapist's plan faithfully, grades activities within it and tracks progress toward its goals",
+        "A de-identified session log that shows progress measured against the plan's goals",
+    ),
+    (
+        "Treatment within the plan",
+        "Adjusts difficulty and set-up within the plan's limits and knows when a change needs the therapist",
+        "An example of a session you modified, and one you paused to consult the therapist",
+    ),
 ]
 _SKILLS_SHARED = [
-    ("Documentation",
-     "Notes finished the same day, accurate, showing why the care is needed and what changed; they hold up to an "
-     "audit",
-     "Your note routine and its safeguards (templates, a closing checklist, a set time in the day)"),
-    ("Caseload and time",
-     "Quality holds on a full day; clear about what to do first, what can wait and what to escalate",
-     "A one-page plan for a heavy day: priorities, what moves, whom you tell"),
-    ("Handoffs and team communication",
-     "Nothing important is lost between shifts, disciplines or settings",
-     "A handoff template with the fields that are required and those that are optional"),
-    ("Patient and family education",
-     "People understand and actually do the home programme; understanding is checked, not assumed",
-     "An education script or handout and how you confirmed it was understood (for example teach-back)"),
-    ("Safety and scope",
-     "Spots warning signs, stays within scope, escalates early and records what was done",
-     "A near-miss story: what you noticed, whom you told, what changed afterwards"),
+    (
+        "Documentation",
+        "Notes finished the same day, accurate, showing why the care is needed and what changed; they hold up to an "
+        "audit",
+        "Your note routine and its safeguards (templates, a closing checklist, a set time in the day)",
+    ),
+    (
+        "Caseload and time",
+        "Quality holds on a full day; clear about what to do first, what can wait and what to escalate",
+        "A one-page plan for a heavy day: priorities, what moves, whom you tell",
+    ),
+    (
+        "Handoffs and team communication",
+        "Nothing important is lost between shifts, disciplines or settings",
+        "A handoff template with the fields that are required and those that are optional",
+    ),
+    (
+        "Patient and family education",
+        "People understand and actually do the home programme; understanding is checked, not assumed",
+        "An education script or handout and how you confirmed it was understood (for example teach-back)",
+    ),
+    (
+        "Safety and scope",
+        "Spots warning signs, stays within scope, escalates early and records what was done",
+        "A near-miss story: what you noticed, whom you told, what changed afterwards",
+    ),
 ]
 
 

@@ -56,8 +56,10 @@ def source_line(con, tables: list[str]) -> str:
     ).fetchall()
     if not rows:
         return "Source: not in this build."
-    parts = [f"{title}{' via ' + package if via_package else ''} (snapshot {hashes})"
-             for title, hashes, package, via_package in rows]
+    parts = [
+        f"{title}{' via ' + package if via_package else ''} (snapshot {hashes})"
+        for title, hashes, package, via_package in rows
+    ]
     return "Source: " + "; ".join(parts) + "."
 
 
@@ -67,8 +69,11 @@ def lineage_links(con, tables: list[str]) -> str:
     A table this build does not have (its source is absent) has no entry; the source line already says so."""
     con = getattr(con, "raw", con)
     present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    links = [f'<a class="lineage-link" href="{LINEAGE_PAGE}#{table_anchor(t)}">{html.escape(t)}</a>'
-             for t in sorted(set(tables)) if t in present]
+    links = [
+        f'<a class="lineage-link" href="{LINEAGE_PAGE}#{table_anchor(t)}">{html.escape(t)}</a>'
+        for t in sorted(set(tables))
+        if t in present
+    ]
     return f'<span class="lineage-links">Lineage: {", ".join(links)}.</span>' if links else ""
 
 
@@ -99,29 +104,51 @@ class Page:
         href = f"../_static/data/{self.page}/{name}.csv"
         return f'<a class="csv-download" href="{href}" download>Download the data (CSV)</a>'
 
-    def _caption(self, caption: str, sources: list | None, name: str, data: pd.DataFrame,
-                 shown: pd.DataFrame | None = None) -> str:
+    def _caption(
+        self, caption: str, sources: list | None, name: str, data: pd.DataFrame, shown: pd.DataFrame | None = None
+    ) -> str:
         tables = _tables(sources) if sources is not None else tables_shown(data, shown)
         if not tables:
-            raise ValueError(f"page {self.page}, {name}: the data carries no warehouse tables (it was not returned "
-                             "by a query, or an operation dropped DataFrame.attrs); pass sources=[...] naming the "
-                             "tables it shows, or build it from the query's DataFrame")
-        return (f"{html.escape(caption)} {html.escape(source_line(self.con, tables))} "
-                f"{lineage_links(self.con, tables)} "
-                f"{self._csv(name, data)}")
+            raise ValueError(
+                f"page {self.page}, {name}: the data carries no warehouse tables (it was not returned "
+                "by a query, or an operation dropped DataFrame.attrs); pass sources=[...] naming the "
+                "tables it shows, or build it from the query's DataFrame"
+            )
+        return (
+            f"{html.escape(caption)} {html.escape(source_line(self.con, tables))} "
+            f"{lineage_links(self.con, tables)} "
+            f"{self._csv(name, data)}"
+        )
 
-    def table(self, shown: pd.DataFrame, name: str, caption: str, *, data: pd.DataFrame | None = None,
-              sources: list | None = None) -> HTML:
+    def table(
+        self,
+        shown: pd.DataFrame,
+        name: str,
+        caption: str,
+        *,
+        data: pd.DataFrame | None = None,
+        sources: list | None = None,
+    ) -> HTML:
         """A formatted table (``shown``), its caption with sources, and the unformatted ``data`` as CSV.
 
         ``sources`` (tables, or the query DataFrames/rows the values were copied from) is for data assembled by
         hand, which carries no tables of its own."""
         body = shown.to_html(index=False, classes="report-table", escape=True, na_rep="")
-        return HTML(f'<div class="report-table-block">{body}<p class="table-caption">'
-                    f"{self._caption(caption, sources, name, shown if data is None else data, shown)}</p></div>")
+        return HTML(
+            f'<div class="report-table-block">{body}<p class="table-caption">'
+            f"{self._caption(caption, sources, name, shown if data is None else data, shown)}</p></div>"
+        )
 
-    def figure(self, chart: alt.TopLevelMixin, name: str, *, alt_text: str, caption: str, data: pd.DataFrame,
-               sources: list | None = None) -> HTML:
+    def figure(
+        self,
+        chart: alt.TopLevelMixin,
+        name: str,
+        *,
+        alt_text: str,
+        caption: str,
+        data: pd.DataFrame,
+        sources: list | None = None,
+    ) -> HTML:
         """The chart as a static SVG image (vl-convert: no CDN), alt text that says what it shows, and a CSV."""
         if not alt_text.strip():
             raise ValueError("a figure needs alt text that says what the chart shows")

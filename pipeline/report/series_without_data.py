@@ -41,16 +41,19 @@ def without_data(con, source_id: str, series_ids: Iterable[str]) -> pd.DataFrame
     ).df()
     if found.empty:
         return pd.DataFrame(columns=columns)
-    found["years"] = [format_years((a, b) for a, b in windows if a is not None and b is not None) or "the years asked"
-                      for windows in found.windows]
+    found["years"] = [
+        format_years((a, b) for a, b in windows if a is not None and b is not None) or "the years asked"
+        for windows in found.windows
+    ]
     return found[columns]
 
 
 def sentence(row) -> str:
     """'BLS returned no data for <meaning> (series <id>) for <years>; it is not shown.' plus BLS's message."""
     said = f" BLS said: \u201c{row.bls_message}\u201d." if isinstance(row.bls_message, str) and row.bls_message else ""
-    return (f"BLS returned no data for {row.series_title} (series {row.series_id}) for {row.years}; "
-            f"it is not shown.{said}")
+    return (
+        f"BLS returned no data for {row.series_title} (series {row.series_id}) for {row.years}; it is not shown.{said}"
+    )
 
 
 def note(con, source_id: str, series_ids: Iterable[str]) -> str:
@@ -59,12 +62,15 @@ def note(con, source_id: str, series_ids: Iterable[str]) -> str:
     if found.empty:
         return ""
     items = "".join(f"<li>{html.escape(sentence(row))}</li>" for row in found.itertuples())
-    return ('<div class="admonition note series-without-data"><p class="admonition-title">No data from BLS</p>'
-            "<p>The BLS API answered these series with no data, so nothing is drawn for them and no value is "
-            f"estimated in their place.</p><ul>{items}</ul></div>")
+    return (
+        '<div class="admonition note series-without-data"><p class="admonition-title">No data from BLS</p>'
+        "<p>The BLS API answered these series with no data, so nothing is drawn for them and no value is "
+        f"estimated in their place.</p><ul>{items}</ul></div>"
+    )
 
 
 def _has_table(con, table: str) -> bool:
     # information_schema lists the views a Parquet export is opened as, too.
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                       [table]).fetchall()[0][0] > 0
+    return (
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()[0][0] > 0
+    )

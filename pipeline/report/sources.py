@@ -20,8 +20,11 @@ def source_status(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 def absent_note(con: duckdb.DuckDBPyConnection, source_ids: list[str] | None = None) -> str:
     """An HTML admonition naming each source (of those given) that this build lacks in whole or in part."""
-    lacking = [s for s in source_status(con)
-               if s["status"] != "complete" and (source_ids is None or s["source_id"] in source_ids)]
+    lacking = [
+        s
+        for s in source_status(con)
+        if s["status"] != "complete" and (source_ids is None or s["source_id"] in source_ids)
+    ]
     if not lacking:
         return ""
     items = "".join(
@@ -51,16 +54,33 @@ def snapshot_listing_html(con: duckdb.DuckDBPyConnection) -> str:
     ).fetchall()
     out, current = [], None
     anchored: set[str] = set()
-    for (title, source_id, part, filename, origin, relation, location, retrieved, sha, size, rows, status,
-         obtained_from, note, tables) in snaps:
+    for (
+        title,
+        source_id,
+        part,
+        filename,
+        origin,
+        relation,
+        location,
+        retrieved,
+        sha,
+        size,
+        rows,
+        status,
+        obtained_from,
+        note,
+        tables,
+    ) in snaps:
         if source_id != current:
             if current is not None:
                 out.append("</tbody></table>")
             current = source_id
             out.append(f"<h3>{_e(title)}</h3>")
-            out.append('<table class="report-table lineage-table snapshot-table"><thead><tr>'
-                       "<th>File and where it came from</th><th>Relation to the official bytes</th>"
-                       "<th>Retrieved (UTC)</th><th>Size and rows</th><th>SHA-256</th></tr></thead><tbody>")
+            out.append(
+                '<table class="report-table lineage-table snapshot-table"><thead><tr>'
+                "<th>File and where it came from</th><th>Relation to the official bytes</th>"
+                "<th>Retrieved (UTC)</th><th>Size and rows</th><th>SHA-256</th></tr></thead><tbody>"
+            )
         if status != "in this build":
             where = f'<strong class="absent">absent from this build</strong>: {_e(note)}'
         else:
@@ -71,9 +91,9 @@ def snapshot_listing_html(con: duckdb.DuckDBPyConnection) -> str:
         anchored.add(anchor or "")
         out.append(
             (f'<tr id="{anchor}">' if anchor else "<tr>")
-            + f"<td><strong>{_e(filename)}</strong> <span class=\"part\">({_e(part)})</span><br>"
-            f"<span class=\"url\">{_e(location)}</span><br>{where}{loaded}</td>"
-            f"<td>{_e(relation)}<br><span class=\"part\">origin: {_e(origin)}</span></td>"
+            + f'<td><strong>{_e(filename)}</strong> <span class="part">({_e(part)})</span><br>'
+            f'<span class="url">{_e(location)}</span><br>{where}{loaded}</td>'
+            f'<td>{_e(relation)}<br><span class="part">origin: {_e(origin)}</span></td>'
             f"<td>{_e((retrieved or '').replace('+00:00', ''))}</td>"
             f"<td>{_num(size)} bytes<br>{_num(rows)} rows</td>"
             f"<td><code>{_e(sha)}</code></td>"

@@ -33,12 +33,18 @@ CELL_LABEL = {
 
 # Plain-words reasons, written for this book. BLS's own footnote is quoted after each where the release has it.
 _REASON = {
-    "not_released": ("BLS withheld the estimate: it rests on too few survey responses to meet BLS's reliability "
-                     "standard, or publishing it could reveal a single employer's data"),
-    "top_coded": ("the wage is at or above the highest value BLS publishes, so only that floor is known and the "
-                  "true figure is higher"),
-    "wage_basis_not_published": ("the occupation's wages appear on one pay basis only, hourly or annual, "
-                                 "according to how the work is usually paid"),
+    "not_released": (
+        "BLS withheld the estimate: it rests on too few survey responses to meet BLS's reliability "
+        "standard, or publishing it could reveal a single employer's data"
+    ),
+    "top_coded": (
+        "the wage is at or above the highest value BLS publishes, so only that floor is known and the "
+        "true figure is higher"
+    ),
+    "wage_basis_not_published": (
+        "the occupation's wages appear on one pay basis only, hourly or annual, "
+        "according to how the work is usually paid"
+    ),
     "not_published": "BLS published no value here and gave no reason",
 }
 
@@ -158,7 +164,9 @@ def pay_basis_note(con, basis: PayBasis, occupation_title: str) -> str:
     """Markdown: why this page shows hourly wages ('' for the annual basis, which needs no note)."""
     if not basis.is_hourly:
         return ""
-    return (f"> **Hourly wages only.** BLS publishes no annual wages for {occupation_title}: "
-            f"{reason(con, 'wage_basis_not_published')}. The wages on this page are therefore hourly, exactly as "
-            "BLS published them; none is converted to a yearly figure, because these jobs are often not full-time "
-            "or year-round.")
+    return (
+        f"> **Hourly wages only.** BLS publishes no annual wages for {occupation_title}: "
+        f"{reason(con, 'wage_basis_not_published')}. The wages on this page are therefore hourly, exactly as "
+        "BLS published them; none is converted to a yearly figure, because these jobs are often not full-time "
+        "or year-round."
+    )

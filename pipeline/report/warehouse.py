@@ -58,8 +58,9 @@ class RecordingConnection:
 
     def execute(self, query, parameters=None) -> "_Result":
         tables = self._note(query)
-        return _Result(self.raw.execute(query, parameters) if parameters is not None else self.raw.execute(query),
-                       tables)
+        return _Result(
+            self.raw.execute(query, parameters) if parameters is not None else self.raw.execute(query), tables
+        )
 
     def sql(self, query, *args, **kwargs) -> "_Result":
         return _Result(self.raw.sql(query, *args, **kwargs), self._note(query))

@@ -66,8 +66,18 @@ class FetchContext:
     session: requests.Session | None = None
     progress: Callable[[str], None] = print
 
-    def get(self, url: str, *, source_id: str, part: str, filename: str, license: str, citation: str,
-            expect: str, extra: dict | None = None) -> list[SnapshotMeta]:
+    def get(
+        self,
+        url: str,
+        *,
+        source_id: str,
+        part: str,
+        filename: str,
+        license: str,
+        citation: str,
+        expect: str,
+        extra: dict | None = None,
+    ) -> list[SnapshotMeta]:
         """Every snapshot that stands for ``url``: one download, or each mirror file indexed under it."""
         if self.mirror is not None:
             entries = self.mirror.entries(url)
@@ -78,32 +88,77 @@ class FetchContext:
                 with explain_disk_full(f"the mirror file {entry.path}", self.store.root / "tmp"):
                     # Mirror.open refuses a symlink swapped in after the index was checked; put_file would follow it.
                     with self.mirror.open(entry) as fh:
-                        snaps.append(self.store.put_stream(
-                            fh, source_id=source_id, part=part, filename=entry.path.name, url=url,
-                            retrieved_at=now_utc(), origin="mirror", relation=entry.relation, license=license,
-                            citation=citation, note=entry.note,
-                            extra={**(extra or {}), "mirror_file": entry.local_path,
-                                   "reference_period": entry.reference_period},
-                        ))
+                        snaps.append(
+                            self.store.put_stream(
+                                fh,
+                                source_id=source_id,
+                                part=part,
+                                filename=entry.path.name,
+                                url=url,
+                                retrieved_at=now_utc(),
+                                origin="mirror",
+                                relation=entry.relation,
+                                license=license,
+                                citation=citation,
+                                note=entry.note,
+                                extra={
+                                    **(extra or {}),
+                                    "mirror_file": entry.local_path,
+                                    "reference_period": entry.reference_period,
+                                },
+                            )
+                        )
             return snaps
         # fetch_to_store caps the size by the source's MAX_DOWNLOAD_BYTES when the module declares one.
         return [
-            fetch_to_store(self.store, url=url, source_id=source_id, part=part, filename=filename,
-                           license=license, citation=citation, expect=expect, extra=extra, session=self.session)
+            fetch_to_store(
+                self.store,
+                url=url,
+                source_id=source_id,
+                part=part,
+                filename=filename,
+                license=license,
+                citation=citation,
+                expect=expect,
+                extra=extra,
+                session=self.session,
+            )
         ]
 
-    def post_json(self, url: str, body: dict, *, secret_fields: tuple[str, ...] = (), source_id: str, part: str,
-                  filename: str, license: str, citation: str, extra: dict | None = None) -> SnapshotMeta:
+    def post_json(
+        self,
+        url: str,
+        body: dict,
+        *,
+        secret_fields: tuple[str, ...] = (),
+        source_id: str,
+        part: str,
+        filename: str,
+        license: str,
+        citation: str,
+        extra: dict | None = None,
+    ) -> SnapshotMeta:
         """POST a JSON query (the BLS API); ``secret_fields`` of the body are never recorded anywhere."""
         if self.mirror is not None:
             raise FetchError(f"{url}: a mirror holds files, not API answers; this part needs the network")
-        return post_json_to_store(self.store, url=url, body=body, secret_fields=secret_fields, source_id=source_id,
-                                  part=part, filename=filename, license=license, citation=citation, extra=extra,
-                                  session=self.session)
+        return post_json_to_store(
+            self.store,
+            url=url,
+            body=body,
+            secret_fields=secret_fields,
+            source_id=source_id,
+            part=part,
+            filename=filename,
+            license=license,
+            citation=citation,
+            extra=extra,
+            session=self.session,
+        )
 
 
-def keep_valid(store: SnapshotStore, snap: SnapshotMeta, validate: Callable[[Path, SnapshotMeta], int],
-               **changes) -> SnapshotMeta:
+def keep_valid(
+    store: SnapshotStore, snap: SnapshotMeta, validate: Callable[[Path, SnapshotMeta], int], **changes
+) -> SnapshotMeta:
     """Validate a just-stored snapshot and record its row count (and any other changes) in its sidecar.
 
     Bytes that fail are removed from the (staging) store before the error goes up, so they can never be pinned.

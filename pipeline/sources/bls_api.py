@@ -52,19 +52,28 @@ def api_key() -> str | None:
     return os.environ.get(KEY_ENV) or None
 
 
-def plan_queries(series_ids: list[str], first_year: int, last_year: int,
-                 registered: bool) -> list[tuple[list[str], int, int]]:
+def plan_queries(
+    series_ids: list[str], first_year: int, last_year: int, registered: bool
+) -> list[tuple[list[str], int, int]]:
     """Split the request into (series batch, start year, end year) queries within the BLS per-query limits."""
     if first_year > last_year:
         raise ValueError(f"first year {first_year} is after last year {last_year}")
     max_series, max_years, _ = LIMITS[registered]
     windows = [(start, min(start + max_years - 1, last_year)) for start in range(first_year, last_year + 1, max_years)]
-    batches = [list(series_ids[i:i + max_series]) for i in range(0, len(series_ids), max_series)]
+    batches = [list(series_ids[i : i + max_series]) for i in range(0, len(series_ids), max_series)]
     return [(batch, start, end) for start, end in windows for batch in batches]
 
 
-def fetch_series(ctx: FetchContext, result: FetchResult, *, source_id: str, series_ids: list[str],
-                 license: str, citation: str, describe: Callable[[str], str]) -> None:
+def fetch_series(
+    ctx: FetchContext,
+    result: FetchResult,
+    *,
+    source_id: str,
+    series_ids: list[str],
+    license: str,
+    citation: str,
+    describe: Callable[[str], str],
+) -> None:
     """Query every series over the configured years; add snapshots and unreachable parts to ``result``.
 
     ``describe`` says what a series ID is (industry, measure, adjustment): the note for each series BLS returned
@@ -93,9 +102,16 @@ def fetch_series(ctx: FetchContext, result: FetchResult, *, source_id: str, seri
         if key:
             body.update(registrationkey=key, catalog=True)  # the catalog is only served to registered users
         try:
-            meta = ctx.post_json(url, body, secret_fields=("registrationkey",), source_id=source_id, part=part,
-                                 filename=f"{source_id}-api-{start}-{end}-batch-{n}.json", license=license,
-                                 citation=citation)
+            meta = ctx.post_json(
+                url,
+                body,
+                secret_fields=("registrationkey",),
+                source_id=source_id,
+                part=part,
+                filename=f"{source_id}-api-{start}-{end}-batch-{n}.json",
+                license=license,
+                citation=citation,
+            )
         except FetchError as exc:
             result.unreachable[part] = _redact(str(exc), key)
             continue
@@ -134,8 +150,10 @@ class EmptySeries:
 def empty_series_note(series_id: str, meaning: str, found: EmptySeries) -> str:
     """One refresh-report line for a series BLS answered with no data, over every query that asked for it."""
     said = f"; BLS said: {'; '.join(sorted(found.messages))}" if found.messages else ""
-    return (f"BLS returned no data for series {series_id} ({meaning}) for {format_years(found.windows)}{said}; "
-            "the book says so where the series would be shown.")
+    return (
+        f"BLS returned no data for series {series_id} ({meaning}) for {format_years(found.windows)}{said}; "
+        "the book says so where the series would be shown."
+    )
 
 
 def format_years(windows) -> str:
@@ -177,8 +195,13 @@ def series_without_data(path: Path, meta: SnapshotMeta) -> dict[str, str]:
     return {sid: "; ".join(_messages_naming(answer, sid)) for sid in sorted(ids)}
 
 
-def store_checked(ctx: FetchContext, result: FetchResult, part: str, fetch: Callable[[], list[SnapshotMeta]],
-                  validate: Callable[[Path, SnapshotMeta], int]) -> None:
+def store_checked(
+    ctx: FetchContext,
+    result: FetchResult,
+    part: str,
+    fetch: Callable[[], list[SnapshotMeta]],
+    validate: Callable[[Path, SnapshotMeta], int],
+) -> None:
     """Fetch one file part, validate each snapshot, record its row count; a failure makes the part unreachable."""
     try:
         metas = fetch()
@@ -208,15 +231,17 @@ def parse_api_json(path: Path) -> list[dict]:
         for point in series["data"]:
             codes = [f["code"].strip() for f in point.get("footnotes") or [] if f and f.get("code")]
             value = point["value"].strip()
-            rows.append({
-                "series_id": series["seriesID"],
-                "year": int(point["year"]),
-                "period": point["period"],
-                "value": None if value == "-" else float(value),
-                "footnote_codes": ",".join(codes),
-                "is_preliminary": "P" in codes,
-                "latest": point.get("latest") == "true",
-            })
+            rows.append(
+                {
+                    "series_id": series["seriesID"],
+                    "year": int(point["year"]),
+                    "period": point["period"],
+                    "value": None if value == "-" else float(value),
+                    "footnote_codes": ",".join(codes),
+                    "is_preliminary": "P" in codes,
+                    "latest": point.get("latest") == "true",
+                }
+            )
     return rows
 
 
@@ -240,8 +265,11 @@ def _count_points(answer: dict) -> int:
 def _messages_naming(answer: dict, series_id: str) -> list[str]:
     """BLS's own messages about one series (e.g. "Series does not exist for Series X")."""
     # The text is BLS's, shown in the refresh report and on a page: one line, and not unboundedly long.
-    return [" ".join(str(msg).split())[:_MESSAGE_CHARS] for msg in answer.get("message") or []
-            if any(m.group(1) == series_id for m in _NO_SERIES.finditer(str(msg)))]
+    return [
+        " ".join(str(msg).split())[:_MESSAGE_CHARS]
+        for msg in answer.get("message") or []
+        if any(m.group(1) == series_id for m in _NO_SERIES.finditer(str(msg)))
+    ]
 
 
 def _series_without_data(answer: dict, requested: list[str]) -> list[str]:

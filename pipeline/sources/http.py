@@ -34,8 +34,10 @@ class RetryAfterTooLong(FetchError):
 
     def __init__(self, asked_s: float, cap_s: float):
         self.asked_s, self.cap_s = asked_s, cap_s
-        super().__init__(f"the server asked to wait {asked_s:g} s before retrying (Retry-After), more than the cap "
-                         f"of {cap_s:g} s (http_retry_after_max_s); not waiting. Try later.")
+        super().__init__(
+            f"the server asked to wait {asked_s:g} s before retrying (Retry-After), more than the cap "
+            f"of {cap_s:g} s (http_retry_after_max_s); not waiting. Try later."
+        )
 
 
 class CappedRetry(Retry):
@@ -112,8 +114,9 @@ def fetch_to_store(
     with _http_errors(url, session):
         with session.get(url, timeout=_timeout(), stream=True) as resp:
             _check_status(url, resp, session)
-            return _store_body(store, url, resp, expect, budget,
-                               _meta(url, resp, source_id, part, filename, license, citation, extra))
+            return _store_body(
+                store, url, resp, expect, budget, _meta(url, resp, source_id, part, filename, license, citation, extra)
+            )
 
 
 def post_json_to_store(
@@ -142,8 +145,16 @@ def post_json_to_store(
     with _http_errors(url, session):
         with session.post(url, json=body, timeout=_timeout(), stream=True) as resp:
             _check_status(url, resp, session)
-            return _store_body(store, url, resp, "json", budget, _meta(
-                url, resp, source_id, part, filename, license, citation, {**(extra or {}), "query": recorded_query}))
+            return _store_body(
+                store,
+                url,
+                resp,
+                "json",
+                budget,
+                _meta(
+                    url, resp, source_id, part, filename, license, citation, {**(extra or {}), "query": recorded_query}
+                ),
+            )
 
 
 @contextlib.contextmanager
@@ -159,8 +170,9 @@ def _http_errors(url: str, session) -> Iterator[None]:
         raise FetchError(f"{url}: the connection broke mid-body ({exc}); the download is incomplete.") from exc
 
 
-def _store_body(store: SnapshotStore, url: str, resp: requests.Response, expect: str, budget: "_Budget",
-                meta: dict) -> SnapshotMeta:
+def _store_body(
+    store: SnapshotStore, url: str, resp: requests.Response, expect: str, budget: "_Budget", meta: dict
+) -> SnapshotMeta:
     """Stream the body into the store within the budget; refuse the wrong kind of body and a short one."""
     budget.check_announced(resp.headers.get("Content-Length"))
     resp.raw.decode_content = True
@@ -181,11 +193,19 @@ def _store_body(store: SnapshotStore, url: str, resp: requests.Response, expect:
 
 def _meta(url, resp, source_id, part, filename, license, citation, extra) -> dict:
     return dict(
-        source_id=source_id, part=part, filename=filename, url=url,
+        source_id=source_id,
+        part=part,
+        filename=filename,
+        url=url,
         retrieved_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        origin="official", relation="identical", license=license, citation=citation,
-        http_status=resp.status_code, etag=resp.headers.get("ETag"),
-        last_modified=resp.headers.get("Last-Modified"), extra=extra or {},
+        origin="official",
+        relation="identical",
+        license=license,
+        citation=citation,
+        http_status=resp.status_code,
+        etag=resp.headers.get("ETag"),
+        last_modified=resp.headers.get("Last-Modified"),
+        extra=extra or {},
     )
 
 

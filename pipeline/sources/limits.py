@@ -95,22 +95,32 @@ def check_zip(zf: zipfile.ZipFile, filename: str) -> None:
     for info in members:
         subject = f"member {info.filename}"
         if info.file_size > limit:
-            raise _bomb(filename, subject, f"declares {info.file_size:,} bytes uncompressed, over the limit of "
-                        f"{limit:,} (max_uncompressed_bytes)")
+            raise _bomb(
+                filename,
+                subject,
+                f"declares {info.file_size:,} bytes uncompressed, over the limit of {limit:,} (max_uncompressed_bytes)",
+            )
         _check_ratio(filename, subject, "declares", info.file_size, info.compress_size, ratio_limit)
     total = sum(info.file_size for info in members)
     subject = f"its {len(members)} members"
     if total > limit:
-        raise _bomb(filename, subject, f"declare {total:,} bytes uncompressed together, over the limit of "
-                    f"{limit:,} (max_uncompressed_bytes)")
+        raise _bomb(
+            filename,
+            subject,
+            f"declare {total:,} bytes uncompressed together, over the limit of {limit:,} (max_uncompressed_bytes)",
+        )
     _check_ratio(filename, subject, "declare", total, sum(info.compress_size for info in members), ratio_limit)
 
 
 def _check_ratio(filename: str, subject: str, verb: str, size: int, compressed: int, ratio_limit: float) -> None:
     ratio = size / max(compressed, 1)
     if size > RATIO_GRACE_BYTES and ratio > ratio_limit:
-        raise _bomb(filename, subject, f"{verb} {size:,} bytes uncompressed from {compressed:,} compressed, "
-                    f"a ratio of {ratio:,.0f}, over the limit of {ratio_limit:g} (max_compression_ratio)")
+        raise _bomb(
+            filename,
+            subject,
+            f"{verb} {size:,} bytes uncompressed from {compressed:,} compressed, "
+            f"a ratio of {ratio:,.0f}, over the limit of {ratio_limit:g} (max_compression_ratio)",
+        )
 
 
 def read_zip_member(zf: zipfile.ZipFile, member: str, filename: str) -> bytes:
@@ -128,8 +138,11 @@ def read_zip_member(zf: zipfile.ZipFile, member: str, filename: str) -> bytes:
         while chunk := src.read(INFLATE_CHUNK):
             size += len(chunk)
             if size > info.file_size:
-                raise _bomb(filename, f"member {member}", f"inflates to more than the {info.file_size:,} "
-                            "bytes its header declares (the header lies)")
+                raise _bomb(
+                    filename,
+                    f"member {member}",
+                    f"inflates to more than the {info.file_size:,} bytes its header declares (the header lies)",
+                )
             chunks.append(chunk)
     return b"".join(chunks)
 
@@ -151,22 +164,41 @@ def gunzip_file(src: Path, dst: Path, filename: str) -> None:
         # either a bomb or a cut file. Inflating without writing tells them apart at no cost in disk: a cut file
         # fails with gzip's own error (the caller calls it unreadable), a bomb reaches the limit.
         with gzip.open(src) as inflating:
-            _inflate_within(inflating, allowed, lambda chunk: None, lambda: _bomb(
-                filename, "the gzip stream", f"declares {declared:,} bytes uncompressed (ISIZE) from "
-                f"{compressed:,} compressed, over the limit of {allowed:,} ({why})"))
+            _inflate_within(
+                inflating,
+                allowed,
+                lambda chunk: None,
+                lambda: _bomb(
+                    filename,
+                    "the gzip stream",
+                    f"declares {declared:,} bytes uncompressed (ISIZE) from "
+                    f"{compressed:,} compressed, over the limit of {allowed:,} ({why})",
+                ),
+            )
     try:
-        with gzip.open(src) as inflating, explain_disk_full(f"the decompressed {filename}", dst), \
-                open(dst, "wb") as out:
-            _inflate_within(inflating, allowed, out.write, lambda: _bomb(
-                filename, "the gzip stream", f"inflates to more than {allowed:,} bytes ({why}) although its "
-                f"trailer declares {declared:,}"))
+        with (
+            gzip.open(src) as inflating,
+            explain_disk_full(f"the decompressed {filename}", dst),
+            open(dst, "wb") as out,
+        ):
+            _inflate_within(
+                inflating,
+                allowed,
+                out.write,
+                lambda: _bomb(
+                    filename,
+                    "the gzip stream",
+                    f"inflates to more than {allowed:,} bytes ({why}) although its trailer declares {declared:,}",
+                ),
+            )
     except BaseException:
         Path(dst).unlink(missing_ok=True)  # a partial file is never left for a later step to trust
         raise
 
 
-def _inflate_within(inflating, allowed: int, write: Callable[[bytes], object],
-                    refusal: Callable[[], SourceFileError]) -> None:
+def _inflate_within(
+    inflating, allowed: int, write: Callable[[bytes], object], refusal: Callable[[], SourceFileError]
+) -> None:
     size = 0
     while chunk := inflating.read(INFLATE_CHUNK):
         size += len(chunk)
@@ -194,6 +226,7 @@ def _gzip_declared_size(path: Path) -> int:
 
 def _bomb(filename: str, subject: str, what: str) -> SourceFileError:
     return SourceFileError(
-        filename, f"{subject} {what}; {_BOMB}.",
+        filename,
+        f"{subject} {what}; {_BOMB}.",
         "If the file is genuine, raise MAX_UNCOMPRESSED_BYTES or MAX_COMPRESSION_RATIO and run again.",
     )

@@ -140,8 +140,9 @@ def monthly_gaps(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
 # ---------------------------------------------------------------- observations
 
 
-def load_observations(con, store: SnapshotStore, snaps: list[SnapshotMeta], spec: TableSpec, shape: re.Pattern,
-                      source: str, decode: str) -> None:
+def load_observations(
+    con, store: SnapshotStore, snaps: list[SnapshotMeta], spec: TableSpec, shape: re.Pattern, source: str, decode: str
+) -> None:
     """Insert every monthly observation of the API answers into ``spec``'s table; ``decode`` selects the
     source's columns decoded from the series ID."""
     table, columns = spec.name, spec.ddl
@@ -158,20 +159,25 @@ def load_observations(con, store: SnapshotStore, snaps: list[SnapshotMeta], spec
             raise SourceFileError(snap.filename, exc.reason) from exc
         for p in points:
             if not shape.match(p["series_id"]):
-                raise SourceFileError(snap.filename, f"holds series {p['series_id']!r}, which is not a {source} "
-                                                     "series ID (docs/source-formats.md, CES lookup files and BLS API answers).")
+                raise SourceFileError(
+                    snap.filename,
+                    f"holds series {p['series_id']!r}, which is not a {source} "
+                    "series ID (docs/source-formats.md, CES lookup files and BLS API answers).",
+                )
             if not _MONTHLY.match(p["period"]):
                 continue  # M13 annual averages (and any other non-monthly period) are dropped: see the docstring
-            rows.append({
-                "series_id": p["series_id"],
-                "year": str(p["year"]),
-                "period": p["period"],
-                "value": None if p["value"] is None else repr(p["value"]),
-                "footnote_codes": p["footnote_codes"] or None,
-                "is_preliminary": "true" if p["is_preliminary"] else "false",
-                "snapshot_sha256": snap.sha256,
-                "retrieved_at": snap.retrieved_at,
-            })
+            rows.append(
+                {
+                    "series_id": p["series_id"],
+                    "year": str(p["year"]),
+                    "period": p["period"],
+                    "value": None if p["value"] is None else repr(p["value"]),
+                    "footnote_codes": p["footnote_codes"] or None,
+                    "is_preliminary": "true" if p["is_preliminary"] else "false",
+                    "snapshot_sha256": snap.sha256,
+                    "retrieved_at": snap.retrieved_at,
+                }
+            )
     if not rows:
         return
     frame = pd.DataFrame(rows, dtype=object)
@@ -199,8 +205,15 @@ def load_observations(con, store: SnapshotStore, snaps: list[SnapshotMeta], spec
         )
 
 
-def load_series_without_data(con, store: SnapshotStore, snaps: list[SnapshotMeta], spec: TableSpec,
-                             shape: re.Pattern, source: str, describe: Callable[[str], str]) -> None:
+def load_series_without_data(
+    con,
+    store: SnapshotStore,
+    snaps: list[SnapshotMeta],
+    spec: TableSpec,
+    shape: re.Pattern,
+    source: str,
+    describe: Callable[[str], str],
+) -> None:
     """Insert a row into ``spec``'s table for each requested series an answer carried no data for."""
     table = spec.name
     rows = []
@@ -217,18 +230,31 @@ def load_series_without_data(con, store: SnapshotStore, snaps: list[SnapshotMeta
         _, first_year, last_year = bls_api.requested(snap)
         for series_id, message in empty.items():
             if not shape.match(series_id):
-                raise SourceFileError(snap.filename, f"names series {series_id!r} as having no data, which is not a "
-                                                     f"{source} series ID (docs/source-formats.md, CES lookup files and BLS API answers).")
-            rows.append({"series_id": series_id, "series_title": describe(series_id),
-                         "requested_first_year": first_year, "requested_last_year": last_year,
-                         "bls_message": message or None, "part": snap.part, "snapshot_sha256": snap.sha256,
-                         "retrieved_at": snap.retrieved_at})
+                raise SourceFileError(
+                    snap.filename,
+                    f"names series {series_id!r} as having no data, which is not a "
+                    f"{source} series ID (docs/source-formats.md, CES lookup files and BLS API answers).",
+                )
+            rows.append(
+                {
+                    "series_id": series_id,
+                    "series_title": describe(series_id),
+                    "requested_first_year": first_year,
+                    "requested_last_year": last_year,
+                    "bls_message": message or None,
+                    "part": snap.part,
+                    "snapshot_sha256": snap.sha256,
+                    "retrieved_at": snap.retrieved_at,
+                }
+            )
     if not rows:
         return
     names = spec.column_names
     with registered(con, "_series_without_data", pd.DataFrame(rows, columns=names, dtype=object)):
-        con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM _series_without_data "
-                    "ORDER BY series_id, retrieved_at, snapshot_sha256")
+        con.execute(
+            f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM _series_without_data "
+            "ORDER BY series_id, retrieved_at, snapshot_sha256"
+        )
 
 
 def build_core(con, observations: TableSpec, core: TableSpec, extra_select: dict[str, str], join: str = "") -> None:
@@ -242,7 +268,8 @@ def build_core(con, observations: TableSpec, core: TableSpec, extra_select: dict
     order = pd.DataFrame({"snapshot_sha256": [s[0] for s in ordered], "vintage_rank": range(len(ordered))})
     names = [name for name, _ in core_columns]
     select = ", ".join(
-        extra_select[n] if n in extra_select
+        extra_select[n]
+        if n in extra_select
         else ("v.vintages" if n == "vintages" else "v.revised" if n == "revised" else f"o.{n}")
         for n in names
     )
@@ -318,4 +345,3 @@ class registered:
     def __exit__(self, *exc):
         self.con.unregister(self.name)
         return False
-

@@ -43,12 +43,26 @@ MEASURE_MEANINGS: dict[str, tuple[str | None, str]] = {
     "hourly_mean_wage_usd": ("USD per hour", "mean hourly wage"),
     "annual_mean_wage_usd": ("USD per year", "mean annual wage"),
     "wage_rse_pct": ("percent", "relative standard error of the mean wage"),
-    **{f"hourly_{p}_wage_usd": ("USD per hour", f"{label} hourly wage")
-       for p, label in (("p10", "10th percentile"), ("p25", "25th percentile"), ("median", "median"),
-                        ("p75", "75th percentile"), ("p90", "90th percentile"))},
-    **{f"annual_{p}_wage_usd": ("USD per year", f"{label} annual wage")
-       for p, label in (("p10", "10th percentile"), ("p25", "25th percentile"), ("median", "median"),
-                        ("p75", "75th percentile"), ("p90", "90th percentile"))},
+    **{
+        f"hourly_{p}_wage_usd": ("USD per hour", f"{label} hourly wage")
+        for p, label in (
+            ("p10", "10th percentile"),
+            ("p25", "25th percentile"),
+            ("median", "median"),
+            ("p75", "75th percentile"),
+            ("p90", "90th percentile"),
+        )
+    },
+    **{
+        f"annual_{p}_wage_usd": ("USD per year", f"{label} annual wage")
+        for p, label in (
+            ("p10", "10th percentile"),
+            ("p25", "25th percentile"),
+            ("median", "median"),
+            ("p75", "75th percentile"),
+            ("p90", "90th percentile"),
+        )
+    },
     "jobs_per_1000": ("per 1,000 jobs", "the occupation's jobs per 1,000 jobs in the area"),
     "location_quotient": ("ratio", "the occupation's share of area employment over its national share"),
     "pct_of_industry_employment": ("percent", "the occupation's share of the industry's employment"),
@@ -58,10 +72,13 @@ MEASURE_MEANINGS: dict[str, tuple[str | None, str]] = {
 
 def measure_columns(names: list[str]) -> tuple[Column, ...]:
     """One column per measure, then one ``<measure>_flag`` per measure (why a value is NULL), in that order."""
-    values = tuple(Column(n, _type(n), MEASURE_MEANINGS[n][1].capitalize() + ".", MEASURE_MEANINGS[n][0])
-                   for n in names)
-    flags = tuple(Column(f"{n}_flag", "VARCHAR", f"Why {n} is NULL (top_coded, not_released, ...); NULL when "
-                                                 "it has a value.") for n in names)
+    values = tuple(
+        Column(n, _type(n), MEASURE_MEANINGS[n][1].capitalize() + ".", MEASURE_MEANINGS[n][0]) for n in names
+    )
+    flags = tuple(
+        Column(f"{n}_flag", "VARCHAR", f"Why {n} is NULL (top_coded, not_released, ...); NULL when it has a value.")
+        for n in names
+    )
     return values + flags
 
 

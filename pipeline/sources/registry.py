@@ -14,8 +14,17 @@ from types import ModuleType
 import pipeline.sources as _sources_package
 
 # What a source package must define (base.py documents each).
-REQUIRED_MEMBERS = ("SOURCE_ID", "TITLE", "ORDER", "ASSET_NAME", "STAGING_STEP", "TABLES", "fetch", "validate",
-                    "load_staging")
+REQUIRED_MEMBERS = (
+    "SOURCE_ID",
+    "TITLE",
+    "ORDER",
+    "ASSET_NAME",
+    "STAGING_STEP",
+    "TABLES",
+    "fetch",
+    "validate",
+    "load_staging",
+)
 
 
 class SourcePackageError(ImportError):
@@ -31,11 +40,15 @@ def discover() -> tuple[ModuleType, ...]:
         module = importlib.import_module(f"{_sources_package.__name__}.{info.name}")
         missing = [m for m in REQUIRED_MEMBERS if not hasattr(module, m)]
         if missing:
-            raise SourcePackageError(f"pipeline/sources/{info.name}/ lacks {', '.join(missing)}: a source package "
-                                     "defines them in its __init__.py (see pipeline/sources/base.py).")
+            raise SourcePackageError(
+                f"pipeline/sources/{info.name}/ lacks {', '.join(missing)}: a source package "
+                "defines them in its __init__.py (see pipeline/sources/base.py)."
+            )
         if module.SOURCE_ID != info.name:
-            raise SourcePackageError(f"pipeline/sources/{info.name}/ declares SOURCE_ID {module.SOURCE_ID!r}; "
-                                     "the folder and the id must be the same.")
+            raise SourcePackageError(
+                f"pipeline/sources/{info.name}/ declares SOURCE_ID {module.SOURCE_ID!r}; "
+                "the folder and the id must be the same."
+            )
         found.append(module)
     orders = [m.ORDER for m in found]
     if len(set(orders)) != len(orders):

@@ -42,8 +42,11 @@ class TableSpec:
         names = self.column_names
         if len(set(names)) != len(names):
             raise ValueError(f"{self.name}: a column is declared twice in {names}")
-        for what, cols in (("key", self.key), ("locate", self.locate),
-                           *(("ordered chain", chain) for chain in self.ordered)):
+        for what, cols in (
+            ("key", self.key),
+            ("locate", self.locate),
+            *(("ordered chain", chain) for chain in self.ordered),
+        ):
             unknown = [c for c in cols if c not in names]
             if unknown:
                 raise ValueError(f"{self.name}: the {what} names undeclared column(s) {unknown}")
@@ -68,7 +71,6 @@ def type_mismatches(spec: TableSpec, actual: list[tuple[str, str]]) -> list[tupl
     ``actual`` is (name, type) as DuckDB reports it (information_schema.columns or DESCRIBE), in table order.
     """
     found = dict(actual)
-    problems = [(c.name, c.type, found.get(c.name, "missing")) for c in spec.columns
-                if found.get(c.name) != c.type]
+    problems = [(c.name, c.type, found.get(c.name, "missing")) for c in spec.columns if found.get(c.name) != c.type]
     problems += [(name, "not declared", kind) for name, kind in actual if name not in spec.types]
     return problems

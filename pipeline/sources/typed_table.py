@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 
-def create_typed_table(con, table: str, columns: list[tuple[str, str]], rows: list[dict],
-                       order_by: str | None = None) -> int:
+def create_typed_table(
+    con, table: str, columns: list[tuple[str, str]], rows: list[dict], order_by: str | None = None
+) -> int:
     """CREATE OR REPLACE ``table`` with the declared columns, insert ``rows`` (dicts by column), return the count.
 
     The rows travel as an object-typed frame and DuckDB casts each column: None stays NULL (a typed pandas frame
@@ -20,8 +21,9 @@ def create_typed_table(con, table: str, columns: list[tuple[str, str]], rows: li
         casts = ", ".join(f"CAST({c} AS {t.replace(' NOT NULL', '')})" for c, t in columns)
         con.register(view, frame)
         try:
-            con.execute(f"INSERT INTO {table} SELECT {casts} FROM {view}"
-                        + (f" ORDER BY {order_by}" if order_by else ""))
+            con.execute(
+                f"INSERT INTO {table} SELECT {casts} FROM {view}" + (f" ORDER BY {order_by}" if order_by else "")
+            )
         finally:
             con.unregister(view)
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

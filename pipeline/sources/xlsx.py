@@ -35,8 +35,9 @@ def open_workbook(path: Path, filename: str, read_only: bool = True):
             else:
                 members = [n for n in names if n.lower().endswith(".xlsx")]
                 if len(members) != 1:
-                    raise SourceFileError(filename, f"is a zip with {len(members)} workbooks ({members[:4]}); "
-                                                    "expected exactly one.")
+                    raise SourceFileError(
+                        filename, f"is a zip with {len(members)} workbooks ({members[:4]}); expected exactly one."
+                    )
                 source = io.BytesIO(read_zip_member(zf, members[0], filename))
                 # The workbook is a zip too, and openpyxl inflates its members: check what they declare.
                 # (zipfile never inflates a member past its declared size, so declared sizes bound openpyxl.)
@@ -44,5 +45,8 @@ def open_workbook(path: Path, filename: str, read_only: bool = True):
                     check_zip(workbook, f"{filename} (workbook {members[0]})")
         return openpyxl.load_workbook(source, read_only=read_only, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise SourceFileError(filename, f"cannot be opened as a workbook ({exc}).",
-                              "A truncated download or an error page would do this; fetch it again.") from exc
+        raise SourceFileError(
+            filename,
+            f"cannot be opened as a workbook ({exc}).",
+            "A truncated download or an error page would do this; fetch it again.",
+        ) from exc

@@ -41,13 +41,29 @@ def fetch(ctx: FetchContext) -> FetchResult:
     for name in LOOKUPS:
         ctx.progress(f"  {name}")
         bls_api.store_checked(
-            ctx, result, name,
-            lambda name=name: ctx.get(base + name, source_id=SOURCE_ID, part=name, filename=name, license=LICENSE,
-                                      citation=CITATION, expect="text"),
+            ctx,
+            result,
+            name,
+            lambda name=name: ctx.get(
+                base + name,
+                source_id=SOURCE_ID,
+                part=name,
+                filename=name,
+                license=LICENSE,
+                citation=CITATION,
+                expect="text",
+            ),
             validate,
         )
-    bls_api.fetch_series(ctx, result, source_id=SOURCE_ID, series_ids=series_ids(), license=LICENSE,
-                         citation=CITATION, describe=describe_series)
+    bls_api.fetch_series(
+        ctx,
+        result,
+        source_id=SOURCE_ID,
+        series_ids=series_ids(),
+        license=LICENSE,
+        citation=CITATION,
+        describe=describe_series,
+    )
     return result
 
 
@@ -70,8 +86,11 @@ def validate_lookup(path: Path, filename: str, header: list[str]) -> int:
     rows = [row for row in csv.reader(io.StringIO(text), delimiter="\t") if any(f.strip() for f in row)]
     found = [f.strip().lower() for f in rows[0]] if rows else []
     if found != header:
-        raise SourceFileError(filename, f"has header {found!r}; expected {header!r}.",
-                              "Is it the BLS mapping file, or an error page saved in its place?")
+        raise SourceFileError(
+            filename,
+            f"has header {found!r}; expected {header!r}.",
+            "Is it the BLS mapping file, or an error page saved in its place?",
+        )
     for lineno, row in enumerate(rows[1:], start=2):
         # Some LABSTAT files end rows with a trailing tab, i.e. one empty extra field.
         if len(row) not in (len(header), len(header) + 1):

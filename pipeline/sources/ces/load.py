@@ -28,28 +28,42 @@ SERIES_SHAPE = re.compile(r"^CE[SU]\d{8}\d{2}$")
 CORE_COLUMNS = CORE.ddl
 
 
-def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore,
-                 snaps: list[SnapshotMeta]) -> dict[str, int]:
+def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict[str, int]:
     """Create the CES tables from the pinned snapshots; return {table: row count}."""
     monthly.create_empty(con, TABLES)
     api = monthly.api_snapshots(snaps)
     monthly.load_series_without_data(con, store, api, WITHOUT_DATA, SERIES_SHAPE, "CES", describe_series)
-    monthly.load_observations(con, store, api, OBSERVATIONS, SERIES_SHAPE, "CES", decode=(
-        "substr(series_id, 4, 8) AS ces_industry_code, substr(series_id, 12, 2) AS data_type_code"
-    ))
+    monthly.load_observations(
+        con,
+        store,
+        api,
+        OBSERVATIONS,
+        SERIES_SHAPE,
+        "CES",
+        decode=("substr(series_id, 4, 8) AS ces_industry_code, substr(series_id, 12, 2) AS data_type_code"),
+    )
     labels = pd.DataFrame(
-        [{"code": code, "naics_code": naics, "industry_name": label, "setting_id": setting}
-         for code, naics, label, setting in SERIES_INDUSTRIES],
-        columns=["code", "naics_code", "industry_name", "setting_id"], dtype=object,
+        [
+            {"code": code, "naics_code": naics, "industry_name": label, "setting_id": setting}
+            for code, naics, label, setting in SERIES_INDUSTRIES
+        ],
+        columns=["code", "naics_code", "industry_name", "setting_id"],
+        dtype=object,
     )
     with monthly.registered(con, "_ces_labels", labels):
-        monthly.build_core(con, OBSERVATIONS, CORE, extra_select={
-            "naics_code": "lbl.naics_code",
-            "industry_name": "lbl.industry_name",
-            "setting_id": "lbl.setting_id",
-            # value is thousands of employees; round, since 22581.7 * 1000 is not exactly an integer in binary.
-            "employment_persons": "CAST(round(o.value * 1000) AS BIGINT)",
-        }, join="LEFT JOIN _ces_labels AS lbl ON lbl.code = o.ces_industry_code")
+        monthly.build_core(
+            con,
+            OBSERVATIONS,
+            CORE,
+            extra_select={
+                "naics_code": "lbl.naics_code",
+                "industry_name": "lbl.industry_name",
+                "setting_id": "lbl.setting_id",
+                # value is thousands of employees; round, since 22581.7 * 1000 is not exactly an integer in binary.
+                "employment_persons": "CAST(round(o.value * 1000) AS BIGINT)",
+            },
+            join="LEFT JOIN _ces_labels AS lbl ON lbl.code = o.ces_industry_code",
+        )
 
     industry_snaps = [s for s in snaps if (s.part or s.filename) == "ce.industry"]
     if industry_snaps:
@@ -65,8 +79,11 @@ def _load_ce_industry(con, store: SnapshotStore, snap: SnapshotMeta, header: lis
     if found and found[-1] == "":
         found = found[:-1]
     if found != header:
-        raise SourceFileError(snap.filename, f"has header {found!r}; expected {header!r}.",
-                              "Is it the BLS mapping file, or an error page saved in its place?")
+        raise SourceFileError(
+            snap.filename,
+            f"has header {found!r}; expected {header!r}.",
+            "Is it the BLS mapping file, or an error page saved in its place?",
+        )
     wanted = INDUSTRIES.column_names
     out = []
     for lineno, row in enumerate(rows[1:], start=2):

@@ -51,8 +51,15 @@ SERIES_INDUSTRIES: tuple[tuple[str, str, str, str], ...] = tuple(
 
 # Lookup file -> the header BLS writes (docs/source-formats.md, CES lookup files and BLS API answers, seen in the real files).
 LOOKUPS: dict[str, list[str]] = {
-    "ce.industry": ["industry_code", "naics_code", "publishing_status", "industry_name", "display_level",
-                    "selectable", "sort_sequence"],
+    "ce.industry": [
+        "industry_code",
+        "naics_code",
+        "publishing_status",
+        "industry_name",
+        "display_level",
+        "selectable",
+        "sort_sequence",
+    ],
     "ce.datatype": ["data_type_code", "data_type_text"],
 }
 
@@ -71,6 +78,9 @@ def describe_series(series_id: str) -> str:
     known = {c: (naics, label[0].lower() + label[1:]) for c, naics, label, _ in SERIES_INDUSTRIES}
     naics, label = known.get(code, ("-", f"CES industry {code}"))
     industry = label + (f" (NAICS {naics})" if naics != "-" else "")
-    measure = ("employment (all employees, thousands)" if data_type == DATA_TYPE_ALL_EMPLOYEES
-               else f"CES data type {data_type}")
+    measure = (
+        "employment (all employees, thousands)"
+        if data_type == DATA_TYPE_ALL_EMPLOYEES
+        else f"CES data type {data_type}"
+    )
     return f"{measure} in {industry}, {'seasonally adjusted' if adjusted == 'S' else 'not seasonally adjusted'}"

@@ -27,8 +27,11 @@ CORE = TableSpec(
         *_CODES,
         Column("naics_code", "VARCHAR", "NAICS code of the industry, as ce.industry writes it."),
         Column("industry_name", "VARCHAR", "CES's name for the industry."),
-        Column("setting_id", "VARCHAR", "The care setting the industry stands for (warehouse/seeds/settings.csv), "
-                                        "or a baseline."),
+        Column(
+            "setting_id",
+            "VARCHAR",
+            "The care setting the industry stands for (warehouse/seeds/settings.csv), or a baseline.",
+        ),
         *_TAIL[:4],
         Column("employment_persons", "BIGINT", "value x 1,000, rounded.", "persons"),
         *_TAIL[4:],

@@ -59,10 +59,14 @@ ORDER = 60  # a refresh takes the sources in this order
 ASSET_NAME = "raw_comp__samples"
 STAGING_STEP = "stg_comp"
 TITLE = "Compensation samples (pay observations kept by the maintainers, with provenance per row)"
-LICENSE = ("Compiled by the project's maintainers; each observation remains subject to the terms of its origin "
-           "(origin_reference)")
-CITATION = ("occupation-market-book maintainers, compensation samples "
-            "(warehouse/seeds/compensation_samples.csv); see each row's origin_reference")
+LICENSE = (
+    "Compiled by the project's maintainers; each observation remains subject to the terms of its origin "
+    "(origin_reference)"
+)
+CITATION = (
+    "occupation-market-book maintainers, compensation samples "
+    "(warehouse/seeds/compensation_samples.csv); see each row's origin_reference"
+)
 FILENAME = "compensation_samples.csv"
 REPOSITORY_URL = "repository:warehouse/seeds/compensation_samples.csv"
 
@@ -76,9 +80,20 @@ def offline_snapshots(store) -> list:
     path = csv_path()
     if not path.is_file():
         return []
-    return [store.put_file(path, source_id=SOURCE_ID, part=FILENAME, filename=FILENAME, url=REPOSITORY_URL,
-                           retrieved_at=now_utc(), origin="repository", relation="identical", license=LICENSE,
-                           citation=CITATION)]
+    return [
+        store.put_file(
+            path,
+            source_id=SOURCE_ID,
+            part=FILENAME,
+            filename=FILENAME,
+            url=REPOSITORY_URL,
+            retrieved_at=now_utc(),
+            origin="repository",
+            relation="identical",
+            license=LICENSE,
+            citation=CITATION,
+        )
+    ]
 
 
 def fetch(ctx: FetchContext) -> FetchResult:
@@ -87,16 +102,27 @@ def fetch(ctx: FetchContext) -> FetchResult:
     path = csv_path()
     try:
         if not path.is_file():
-            raise SourceFileError(FILENAME, f"not found at {path}.",
-                                  "Restore it from git (header only is fine) or unset COMPENSATION_SAMPLES_CSV.")
+            raise SourceFileError(
+                FILENAME,
+                f"not found at {path}.",
+                "Restore it from git (header only is fine) or unset COMPENSATION_SAMPLES_CSV.",
+            )
         read_samples(path)
     except SourceFileError as exc:
         result.unreachable[FILENAME] = str(exc)
         ctx.progress(f"  compensation_samples.csv: invalid, previous pin kept: {exc}")
         return result
     meta = ctx.store.put_file(
-        path, source_id=SOURCE_ID, part=FILENAME, filename=FILENAME, url=REPOSITORY_URL, retrieved_at=now_utc(),
-        origin="repository", relation="identical", license=LICENSE, citation=CITATION,
+        path,
+        source_id=SOURCE_ID,
+        part=FILENAME,
+        filename=FILENAME,
+        url=REPOSITORY_URL,
+        retrieved_at=now_utc(),
+        origin="repository",
+        relation="identical",
+        license=LICENSE,
+        citation=CITATION,
     )
     try:
         meta = keep_valid(ctx.store, meta, validate)

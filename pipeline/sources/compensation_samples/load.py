@@ -59,13 +59,15 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
         for sample, line in zip(samples, lines):
             hours = sample["hours_per_week"]
             high = sample["amount_max_usd"]
-            rows.append({
-                **sample,
-                "annual_usd": annualise(sample["pay_basis"], sample["amount_usd"], hours),
-                "annual_max_usd": None if high is None else annualise(sample["pay_basis"], high, hours),
-                "snapshot_sha256": snap.sha256,
-                "line_number": line,
-            })
+            rows.append(
+                {
+                    **sample,
+                    "annual_usd": annualise(sample["pay_basis"], sample["amount_usd"], hours),
+                    "annual_max_usd": None if high is None else annualise(sample["pay_basis"], high, hours),
+                    "snapshot_sha256": snap.sha256,
+                    "line_number": line,
+                }
+            )
     flag_outliers(rows)
     # Text in, cast by DuckDB: a None is NULL (never NaN) and the declared types are enforced.
     return {TABLE: create_typed_table(con, TABLE, cols, [{n: _text(r[n]) for n, _ in cols} for r in rows])}

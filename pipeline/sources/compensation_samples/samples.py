@@ -16,12 +16,36 @@ from pipeline.domain import care_setting_ids
 from pipeline.sources.errors import SourceFileError
 
 COLUMNS = (
-    "sample_id", "soc_code", "job_title", "employer", "origin_type", "origin_reference", "observed_on",
-    "setting", "employment_type", "state", "pay_basis", "amount_usd", "amount_max_usd", "hours_per_week",
-    "experience_years", "notes",
+    "sample_id",
+    "soc_code",
+    "job_title",
+    "employer",
+    "origin_type",
+    "origin_reference",
+    "observed_on",
+    "setting",
+    "employment_type",
+    "state",
+    "pay_basis",
+    "amount_usd",
+    "amount_max_usd",
+    "hours_per_week",
+    "experience_years",
+    "notes",
 )
-REQUIRED = {"sample_id", "soc_code", "job_title", "origin_type", "origin_reference", "observed_on", "setting",
-            "employment_type", "state", "pay_basis", "amount_usd"}
+REQUIRED = {
+    "sample_id",
+    "soc_code",
+    "job_title",
+    "origin_type",
+    "origin_reference",
+    "observed_on",
+    "setting",
+    "employment_type",
+    "state",
+    "pay_basis",
+    "amount_usd",
+}
 
 ORIGIN_TYPES = ("levels_fyi", "job_posting", "survey", "other")
 # The care settings of warehouse/seeds/settings.csv (pipeline/domain.py), and two for a sample that fits none.
@@ -34,8 +58,13 @@ STATES = frozenset(
 )
 # Wide bounds per pay basis: a value outside them is almost always an amount typed under the wrong basis
 # (an hourly rate entered as annual), not a real observation.
-PLAUSIBLE = {"annual": (5_000, 1_000_000), "hourly": (5, 500), "monthly": (500, 100_000),
-             "weekly": (100, 20_000), "per_visit": (10, 1_000)}
+PLAUSIBLE = {
+    "annual": (5_000, 1_000_000),
+    "hourly": (5, 500),
+    "monthly": (500, 100_000),
+    "weekly": (100, 20_000),
+    "per_visit": (10, 1_000),
+}
 # Schemes that must never become a link in the book.
 _UNSAFE_SCHEMES = re.compile(r"^\s*(javascript|data|vbscript|file):", re.IGNORECASE)
 MAX_PROBLEMS = 20
@@ -81,8 +110,11 @@ def read_samples(path: Path, *, filename: str | None = None, today: date | None 
         shown = problems[:MAX_PROBLEMS]
         if len(problems) > MAX_PROBLEMS:
             shown.append(f"... and {len(problems) - MAX_PROBLEMS} more problems")
-        raise SourceFileError(name, f"{len(problems)} problem(s) (the columns are described in "
-                                    "warehouse/seeds/README.md):\n  " + "\n  ".join(shown))
+        raise SourceFileError(
+            name,
+            f"{len(problems)} problem(s) (the columns are described in "
+            "warehouse/seeds/README.md):\n  " + "\n  ".join(shown),
+        )
     return samples
 
 
@@ -92,15 +124,20 @@ def _check_header(name: str, header: list[str] | None) -> None:
         raise SourceFileError(name, "is empty: the header row is missing.", hint)
     header = [h.strip() for h in header]
     if header[0].startswith("#"):
-        raise SourceFileError(name, "starts with a comment; the CSV may not carry comments "
-                                    "(document columns in warehouse/seeds/README.md).", hint)
+        raise SourceFileError(
+            name,
+            "starts with a comment; the CSV may not carry comments (document columns in warehouse/seeds/README.md).",
+            hint,
+        )
     missing = [c for c in COLUMNS if c not in header]
     extra = [h for h in header if h not in COLUMNS]
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if missing or extra or duplicated:
-        parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + \
-                ([f"unexpected column(s) {', '.join(extra)}"] if extra else []) + \
-                ([f"repeated column(s) {', '.join(duplicated)}"] if duplicated else [])
+        parts = (
+            ([f"missing column(s) {', '.join(missing)}"] if missing else [])
+            + ([f"unexpected column(s) {', '.join(extra)}"] if extra else [])
+            + ([f"repeated column(s) {', '.join(duplicated)}"] if duplicated else [])
+        )
         raise SourceFileError(name, "header: " + "; ".join(parts) + ".", hint)
     if tuple(header) != COLUMNS:
         raise SourceFileError(name, "header: the columns are in the wrong order.", hint)
@@ -116,8 +153,12 @@ def _parse_row(raw: dict[str, str], today: date) -> tuple[dict, list[tuple[str, 
     for field in COLUMNS:
         if field in REQUIRED and not raw[field]:
             bad(field, "is required")
-    for field, allowed in (("origin_type", ORIGIN_TYPES), ("setting", SETTINGS),
-                           ("employment_type", EMPLOYMENT_TYPES), ("pay_basis", PAY_BASES)):
+    for field, allowed in (
+        ("origin_type", ORIGIN_TYPES),
+        ("setting", SETTINGS),
+        ("employment_type", EMPLOYMENT_TYPES),
+        ("pay_basis", PAY_BASES),
+    ):
         if raw[field] and raw[field] not in allowed:
             bad(field, f"{raw[field]!r} is not one of {', '.join(allowed)}")
     if raw["sample_id"] and not re.fullmatch(r"[A-Za-z0-9._-]+", raw["sample_id"]):
@@ -147,8 +188,11 @@ def _parse_row(raw: dict[str, str], today: date) -> tuple[dict, list[tuple[str, 
         elif raw["pay_basis"] in PLAUSIBLE:
             low_ok, high_ok = PLAUSIBLE[raw["pay_basis"]]
             if not low_ok <= amount <= high_ok:
-                bad("amount_usd", f"{raw['amount_usd']} is implausible for pay_basis {raw['pay_basis']} "
-                                  f"(expected {low_ok:,}-{high_ok:,}); is the pay_basis right?")
+                bad(
+                    "amount_usd",
+                    f"{raw['amount_usd']} is implausible for pay_basis {raw['pay_basis']} "
+                    f"(expected {low_ok:,}-{high_ok:,}); is the pay_basis right?",
+                )
         if isinstance(high, float) and high < amount:
             bad("amount_max_usd", f"{raw['amount_max_usd']} is below amount_usd {raw['amount_usd']}")
     if isinstance(hours, float) and not 0 < hours <= 100:

@@ -36,8 +36,9 @@ SAMPLES = TableSpec(
         *(Column(name, _CSV[name][0], _CSV[name][2], _CSV[name][1], not_null=name in REQUIRED) for name in COLUMNS),
         Column("annual_usd", "DOUBLE", "amount_usd annualised by pay basis; NULL for per_visit pay.", "USD per year"),
         Column("annual_max_usd", "DOUBLE", "amount_max_usd annualised likewise.", "USD per year"),
-        Column("is_outlier", "BOOLEAN", "Outside 3 x IQR of its occupation's samples (at least 8 of them).",
-               not_null=True),
+        Column(
+            "is_outlier", "BOOLEAN", "Outside 3 x IQR of its occupation's samples (at least 8 of them).", not_null=True
+        ),
         Column("outlier_reason", "VARCHAR", "Which fence the sample crossed; NULL when it is not an outlier."),
         Column("snapshot_sha256", "VARCHAR", "SHA-256 of the CSV snapshot.", not_null=True),
         Column("line_number", "INTEGER", "CSV line where the sample's record starts.", not_null=True),

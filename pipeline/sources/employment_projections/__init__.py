@@ -42,8 +42,15 @@ def fetch(ctx: FetchContext) -> FetchResult:
     result = FetchResult()
     ctx.progress("  occupation.xlsx: occupation matrix")
     try:
-        snaps = ctx.get(url(), source_id=SOURCE_ID, part="occupation.xlsx", filename="occupation.xlsx",
-                        license=LICENSE, citation=CITATION, expect="xlsx")
+        snaps = ctx.get(
+            url(),
+            source_id=SOURCE_ID,
+            part="occupation.xlsx",
+            filename="occupation.xlsx",
+            license=LICENSE,
+            citation=CITATION,
+            expect="xlsx",
+        )
     except FetchError as exc:
         result.unreachable["occupation.xlsx"] = str(exc)
         return result
@@ -56,8 +63,13 @@ def fetch(ctx: FetchContext) -> FetchResult:
             ctx.store.discard(snap.sha256)
             result.unreachable[snap.filename] = str(exc)
             continue
-        snap = dataclasses.replace(snap, part=f"edition {edition}", filename=f"occupation_{edition}.xlsx",
-                                   rows=rows, extra={**snap.extra, "edition": edition})
+        snap = dataclasses.replace(
+            snap,
+            part=f"edition {edition}",
+            filename=f"occupation_{edition}.xlsx",
+            rows=rows,
+            extra={**snap.extra, "edition": edition},
+        )
         ctx.store.write_meta(snap)
         ctx.progress(f"    edition {edition}: {rows:,} occupations")
         result.snapshots.append(snap)
@@ -78,8 +90,11 @@ def header_row_index(rows: list[tuple], filename: str) -> int:
     for i, row in enumerate(rows[:12]):
         if len(row) > 1 and isinstance(row[1], str) and SOC_PATTERN.match(row[1].strip()):
             return i
-    raise SourceFileError(filename, f"{PROJECTIONS_SHEET} has no row with a SOC code (NN-NNNN) in its first 12 rows.",
-                          "The layout changed; adjust pipeline/sources/employment_projections/__init__.py.")
+    raise SourceFileError(
+        filename,
+        f"{PROJECTIONS_SHEET} has no row with a SOC code (NN-NNNN) in its first 12 rows.",
+        "The layout changed; adjust pipeline/sources/employment_projections/__init__.py.",
+    )
 
 
 def validate(path: Path, meta: SnapshotMeta) -> int:

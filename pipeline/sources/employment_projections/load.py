@@ -39,8 +39,11 @@ HINT = "BLS may have renamed or moved it; update _FIELDS in pipeline/sources/emp
 
 
 def _employment_level(h: str) -> bool:
-    return (h.startswith("employment") and len(YEAR.findall(h)) == 1
-            and not re.search(r"change|distribution|percent|rate|openings|separation|self", h))
+    return (
+        h.startswith("employment")
+        and len(YEAR.findall(h)) == 1
+        and not re.search(r"change|distribution|percent|rate|openings|separation|self", h)
+    )
 
 
 # field -> (what a maintainer reads in an error, predicate on the normalised header). Headers seen:
@@ -49,8 +52,10 @@ _FIELDS = {
     "title": ("occupation title", lambda h: "title" in h),
     "type": ("occupation type", lambda h: "occupation type" in h),
     "employment": ("'Employment, <year>' (base and projected)", _employment_level),
-    "change": ("employment change, number", lambda h: "change" in h and re.search(r"\bnum(ber|eric)\b", h)
-               and "percent" not in h),
+    "change": (
+        "employment change, number",
+        lambda h: "change" in h and re.search(r"\bnum(ber|eric)\b", h) and "percent" not in h,
+    ),
     "change_pct": ("employment change, percent", lambda h: "change" in h and "percent" in h),
     "self_employed": ("percent self-employed", lambda h: re.search(r"self.?employed", h)),
     "openings": ("occupational openings (annual average)", lambda h: re.search(r"\bopenings\b", h)),
@@ -83,8 +88,15 @@ def occupation_tables(path: Path, filename: str) -> list[OccupationTable]:
     tables = []
     for ws in wb.worksheets:
         rows = list(ws.iter_rows(values_only=True))
-        hit = next(((i, j) for i, row in enumerate(rows[:12]) for j, v in enumerate(row)
-                    if isinstance(v, str) and SOC.match(v.strip())), None)
+        hit = next(
+            (
+                (i, j)
+                for i, row in enumerate(rows[:12])
+                for j, v in enumerate(row)
+                if isinstance(v, str) and SOC.match(v.strip())
+            ),
+            None,
+        )
         if hit is None:
             continue
         first, code_col = hit
@@ -97,8 +109,7 @@ def occupation_tables(path: Path, filename: str) -> list[OccupationTable]:
             data.append(row)
         table = OccupationTable(ws.title, code_col, first + 1, headers, data)
         for name, (_, match) in _FIELDS.items():
-            table.columns[name] = [c for c, h in headers.items()
-                                   if c != code_col and match(_norm(h))]
+            table.columns[name] = [c for c, h in headers.items() if c != code_col and match(_norm(h))]
         tables.append(table)
     return tables
 
@@ -153,8 +164,12 @@ def read_edition(path: Path, snap: SnapshotMeta) -> tuple[dict, list[dict]]:
     else:
         block = chars  # a sheet with part of the block must have all of it: a gap there is drift, not layout
     if block is None:
-        raise SourceFileError(name, "has no sheet with an occupation table holding employment projections "
-                                    f"(sheets with SOC codes: {[t.sheet for t in tables]}).", HINT)
+        raise SourceFileError(
+            name,
+            "has no sheet with an occupation table holding employment projections "
+            f"(sheets with SOC codes: {[t.sheet for t in tables]}).",
+            HINT,
+        )
     for need in ("title", "openings"):
         if not block.has(need):
             _missing(name, block, need)
@@ -165,16 +180,21 @@ def read_edition(path: Path, snap: SnapshotMeta) -> tuple[dict, list[dict]]:
     (base_year, base_col), (proj_year, proj_col) = years
     edition = f"{base_year}-{str(proj_year)[2:]}"
     if snap.extra.get("edition") not in (None, edition):
-        raise SourceFileError(name, f"is recorded as edition {snap.extra['edition']} but its sheet "
-                                    f"{block.sheet!r} projects {base_year} to {proj_year}.", HINT)
+        raise SourceFileError(
+            name,
+            f"is recorded as edition {snap.extra['edition']} but its sheet "
+            f"{block.sheet!r} projects {base_year} to {proj_year}.",
+            HINT,
+        )
 
     def col(table: OccupationTable | None, key: str) -> int | None:
         if table is None or not table.has(key):
             return None
         if len(table.columns[key]) > 1:
             heads = [table.headers[c] for c in table.columns[key]]
-            raise SourceFileError(name, f"has {len(heads)} columns matching {_FIELDS[key][0]} in sheet "
-                                        f"{table.sheet!r}: {heads}.", HINT)
+            raise SourceFileError(
+                name, f"has {len(heads)} columns matching {_FIELDS[key][0]} in sheet {table.sheet!r}: {heads}.", HINT
+            )
         return table.columns[key][0]
 
     # field -> (sheet, column). The projections block and the title come from the projections sheet; each
@@ -208,39 +228,59 @@ def read_edition(path: Path, snap: SnapshotMeta) -> tuple[dict, list[dict]]:
             return (r[c] if r is not None and c is not None and c < len(r) else None), f"{where} ({key})"
 
         wage, wage_flag, wage_bound = _wage(*cell("wage"), name)
-        out.append({
-            "edition": edition, "base_year": base_year, "projection_year": proj_year, "soc_code": soc,
-            "occupation_title": _text(cell("title")[0]),  # stripped: leading spaces only show the hierarchy
-            "occupation_type": _text(cell("type")[0]),
-            # Employment and openings are published in thousands: x1000 and rounded to whole persons
-            # (160.0 -> 160000, 10.2 -> 10200; rounding removes float noise such as 182099.99999999997).
-            "employment_base_persons": _persons(_number(row[base_col], f"{where} (employment {base_year})", name)),
-            "employment_projected_persons": _persons(
-                _number(row[proj_col], f"{where} (employment {proj_year})", name)),
-            "employment_change_persons": _persons(_number(*cell("change"), name)),
-            "employment_change_pct": _number(*cell("change_pct"), name),  # percent as printed: 13.8 = 13.8%
-            "self_employed_pct": _number(*cell("self_employed"), name),
-            "openings_annual_avg_persons": _persons(_number(*cell("openings"), name)),
-            "median_annual_wage_usd": wage, "median_annual_wage_flag": wage_flag,
-            "median_annual_wage_lower_bound_usd": wage_bound, "median_wage_year": wage_year,
-            # Text kept as published; "None" is a real value here (no experience / training needed).
-            "entry_education": _text(cell("education")[0]),
-            "work_experience": _text(cell("experience")[0]),
-            "on_the_job_training": _text(cell("training")[0]),
-            "source_sheet": sheets, "source_file": name, "snapshot_sha256": snap.sha256,
-        })
+        out.append(
+            {
+                "edition": edition,
+                "base_year": base_year,
+                "projection_year": proj_year,
+                "soc_code": soc,
+                "occupation_title": _text(cell("title")[0]),  # stripped: leading spaces only show the hierarchy
+                "occupation_type": _text(cell("type")[0]),
+                # Employment and openings are published in thousands: x1000 and rounded to whole persons
+                # (160.0 -> 160000, 10.2 -> 10200; rounding removes float noise such as 182099.99999999997).
+                "employment_base_persons": _persons(_number(row[base_col], f"{where} (employment {base_year})", name)),
+                "employment_projected_persons": _persons(
+                    _number(row[proj_col], f"{where} (employment {proj_year})", name)
+                ),
+                "employment_change_persons": _persons(_number(*cell("change"), name)),
+                "employment_change_pct": _number(*cell("change_pct"), name),  # percent as printed: 13.8 = 13.8%
+                "self_employed_pct": _number(*cell("self_employed"), name),
+                "openings_annual_avg_persons": _persons(_number(*cell("openings"), name)),
+                "median_annual_wage_usd": wage,
+                "median_annual_wage_flag": wage_flag,
+                "median_annual_wage_lower_bound_usd": wage_bound,
+                "median_wage_year": wage_year,
+                # Text kept as published; "None" is a real value here (no experience / training needed).
+                "entry_education": _text(cell("education")[0]),
+                "work_experience": _text(cell("experience")[0]),
+                "on_the_job_training": _text(cell("training")[0]),
+                "source_sheet": sheets,
+                "source_file": name,
+                "snapshot_sha256": snap.sha256,
+            }
+        )
     if not out:
         raise SourceFileError(name, f"sheet {block.sheet!r} has no occupation rows.", HINT)
-    meta = {"edition": edition, "base_year": base_year, "projection_year": proj_year, "source_file": name,
-            "snapshot_sha256": snap.sha256, "occupations_loaded": len(out), "sheet_used": sheets,
-            "retrieved_at": snap.retrieved_at}
+    meta = {
+        "edition": edition,
+        "base_year": base_year,
+        "projection_year": proj_year,
+        "source_file": name,
+        "snapshot_sha256": snap.sha256,
+        "occupations_loaded": len(out),
+        "sheet_used": sheets,
+        "retrieved_at": snap.retrieved_at,
+    }
     return meta, out
 
 
 def _missing(filename: str, table: OccupationTable, key: str, extra: str = "") -> None:
     heads = [h for h in table.headers.values() if h]
-    raise SourceFileError(filename, f"has no column matching {_FIELDS[key][0]} in sheet {table.sheet!r}{extra}; "
-                                    f"its headers are {heads}.", HINT)
+    raise SourceFileError(
+        filename,
+        f"has no column matching {_FIELDS[key][0]} in sheet {table.sheet!r}{extra}; its headers are {heads}.",
+        HINT,
+    )
 
 
 def _number(value, where: str, filename: str) -> float | None:
@@ -303,5 +343,3 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
 def _when(iso: str) -> datetime:
     when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)  # recorded as UTC (SnapshotMeta)
-
-

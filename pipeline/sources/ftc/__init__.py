@@ -31,10 +31,14 @@ CITATION = "U.S. Federal Trade Commission, Non-Compete Clause Rule, 16 CFR Part 
 # (part, path under setting("ftc_www_url")). The part slug names the snapshot in sources.lock.
 PAGES: tuple[tuple[str, str], ...] = (
     ("rule_page", "/legal-library/browse/rules/noncompete-rule"),
-    ("final_rule_press_release_2024_04",
-     "/news-events/news/press-releases/2024/04/ftc-announces-rule-banning-noncompetes"),
-    ("accede_vacatur_press_release_2025_09",
-     "/news-events/news/press-releases/2025/09/federal-trade-commission-files-accede-vacatur-non-compete-clause-rule"),
+    (
+        "final_rule_press_release_2024_04",
+        "/news-events/news/press-releases/2024/04/ftc-announces-rule-banning-noncompetes",
+    ),
+    (
+        "accede_vacatur_press_release_2025_09",
+        "/news-events/news/press-releases/2025/09/federal-trade-commission-files-accede-vacatur-non-compete-clause-rule",
+    ),
 )
 
 
@@ -45,8 +49,15 @@ def fetch(ctx: FetchContext) -> FetchResult:
     for part, rel_path in PAGES:
         url = base + rel_path
         try:
-            snaps = ctx.get(url, source_id=SOURCE_ID, part=part, filename=f"{part}.html", license=LICENSE,
-                            citation=CITATION, expect="html")
+            snaps = ctx.get(
+                url,
+                source_id=SOURCE_ID,
+                part=part,
+                filename=f"{part}.html",
+                license=LICENSE,
+                citation=CITATION,
+                expect="html",
+            )
             result.snapshots.extend(_validated(ctx, snaps))
         except (FetchError, SourceFileError) as exc:
             result.unreachable[part] = str(exc)
@@ -64,8 +75,9 @@ def _validated(ctx: FetchContext, snaps: list[SnapshotMeta]) -> list[SnapshotMet
             path = ctx.store.object_path(snap.sha256)
             rows = validate(path, snap)
             doc = extract_document(path)
-            snap = dataclasses.replace(snap, rows=rows, extra={
-                **snap.extra, "title": doc["title"], "published_date": doc["published_date"]})
+            snap = dataclasses.replace(
+                snap, rows=rows, extra={**snap.extra, "title": doc["title"], "published_date": doc["published_date"]}
+            )
             ctx.store.write_meta(snap)
             done.append(snap)
     except SourceFileError:

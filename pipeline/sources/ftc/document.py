@@ -28,17 +28,24 @@ def validate(path: Path, meta: SnapshotMeta) -> int:
     """One document per page; refuse a body that is not an HTML page, or a page without a title."""
     raw = Path(path).read_bytes()
     if b"\x00" in raw[:4096]:
-        raise SourceFileError(meta.filename, "is binary, not an HTML page.",
-                              "The server (or mirror) sent something else: check the URL.")
+        raise SourceFileError(
+            meta.filename, "is binary, not an HTML page.", "The server (or mirror) sent something else: check the URL."
+        )
     soup = _soup(raw)
     # html.parser invents no elements, so an <html> or <body> tag must really be there: this refuses XML feeds,
     # JSON, PDFs and plain text that merely contain a '<'.
     if soup.find(["html", "body"]) is None:
-        raise SourceFileError(meta.filename, f"is not an HTML page (it starts {raw[:60]!r}).",
-                              "The server (or mirror) sent something else: check the URL.")
+        raise SourceFileError(
+            meta.filename,
+            f"is not an HTML page (it starts {raw[:60]!r}).",
+            "The server (or mirror) sent something else: check the URL.",
+        )
     if not _title(soup):
-        raise SourceFileError(meta.filename, "is an HTML page without a title (no og:title, <title> or <h1>).",
-                              "Probably an error or block page rather than the FTC document.")
+        raise SourceFileError(
+            meta.filename,
+            "is an HTML page without a title (no og:title, <title> or <h1>).",
+            "Probably an error or block page rather than the FTC document.",
+        )
     return 1
 
 

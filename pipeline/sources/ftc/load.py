@@ -30,14 +30,16 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
         path = store.verify(snap.sha256)
         validate(path, snap)  # refuses a body that is not an HTML page with a title
         doc = extract_document(path)
-        rows.append({
-            "part": snap.part or snap.filename,
-            "url": snap.url,
-            "title": doc["title"],
-            "published_date": doc["published_date"],
-            "retrieved_at": snap.retrieved_at,
-            "text_excerpt": doc["text_excerpt"],
-            "snapshot_sha256": snap.sha256,
-            "size_bytes": str(snap.size_bytes),
-        })
+        rows.append(
+            {
+                "part": snap.part or snap.filename,
+                "url": snap.url,
+                "title": doc["title"],
+                "published_date": doc["published_date"],
+                "retrieved_at": snap.retrieved_at,
+                "text_excerpt": doc["text_excerpt"],
+                "snapshot_sha256": snap.sha256,
+                "size_bytes": str(snap.size_bytes),
+            }
+        )
     return {TABLE: create_typed_table(con, TABLE, COLUMNS, rows, order_by="part, retrieved_at")}

@@ -34,8 +34,15 @@ KEEPS_VINTAGES = "api:"
 
 def fetch(ctx: FetchContext) -> FetchResult:
     result = FetchResult()
-    bls_api.fetch_series(ctx, result, source_id=SOURCE_ID, series_ids=series_ids(), license=LICENSE,
-                         citation=CITATION, describe=describe_series)
+    bls_api.fetch_series(
+        ctx,
+        result,
+        source_id=SOURCE_ID,
+        series_ids=series_ids(),
+        license=LICENSE,
+        citation=CITATION,
+        describe=describe_series,
+    )
     return result
 
 

@@ -8,8 +8,13 @@ from __future__ import annotations
 import re
 
 INDUSTRIES = {"620000": "Health care and social assistance", "000000": "Total nonfarm"}
-DATA_ELEMENTS = {"JO": "Job openings", "HI": "Hires", "QU": "Quits", "LD": "Layoffs and discharges",
-                 "TS": "Total separations"}
+DATA_ELEMENTS = {
+    "JO": "Job openings",
+    "HI": "Hires",
+    "QU": "Quits",
+    "LD": "Layoffs and discharges",
+    "TS": "Total separations",
+}
 RATE_LEVELS = {"L": "Level, thousands", "R": "Rate, percent"}
 STATE, AREA, SIZE_CLASS = "00", "00000", "00"  # total US, all areas, all establishment sizes
 
@@ -20,8 +25,13 @@ def series_id(seasonal: str, industry: str, element: str, rate_level: str) -> st
 
 
 def series_ids() -> list[str]:
-    return [series_id(sa, ind, el, rl) for ind in INDUSTRIES for sa in ("S", "U") for el in DATA_ELEMENTS
-            for rl in RATE_LEVELS]
+    return [
+        series_id(sa, ind, el, rl)
+        for ind in INDUSTRIES
+        for sa in ("S", "U")
+        for el in DATA_ELEMENTS
+        for rl in RATE_LEVELS
+    ]
 
 
 def describe_series(series_id: str) -> str:

@@ -6,15 +6,18 @@ from __future__ import annotations
 from pipeline.sources.monthly_series_load import CORE_TAIL, OBSERVATION_HEAD, WITHOUT_DATA_COLUMNS, observation_tail
 from pipeline.sources.table_spec import Column, TableSpec
 
-_TAIL = observation_tail("thousands (levels) or percent (rates): see rate_or_level",
-                         "The level or rate, as BLS publishes it.")
-_INDUSTRY = Column("industry_code", "VARCHAR", "JOLTS industry code (6 characters, from the series ID).",
-                   not_null=True)
+_TAIL = observation_tail(
+    "thousands (levels) or percent (rates): see rate_or_level", "The level or rate, as BLS publishes it."
+)
+_INDUSTRY = Column("industry_code", "VARCHAR", "JOLTS industry code (6 characters, from the series ID).", not_null=True)
 _DECODED = (
     Column("data_element_code", "VARCHAR", "JO, HI, QU, LD or TS (from the series ID).", not_null=True),
     Column("rate_level_code", "VARCHAR", "L level or R rate (from the series ID).", not_null=True),
-    Column("data_element", "VARCHAR", "What is counted: job openings, hires, quits, layoffs and discharges, "
-                                      "total separations."),
+    Column(
+        "data_element",
+        "VARCHAR",
+        "What is counted: job openings, hires, quits, layoffs and discharges, total separations.",
+    ),
     Column("rate_or_level", "VARCHAR", "'level' or 'rate'."),
 )
 
@@ -31,8 +34,7 @@ CORE = TableSpec(
     (
         *OBSERVATION_HEAD,
         _INDUSTRY,
-        Column("industry_name", "VARCHAR", "The industry in words (total nonfarm, health care and social "
-                                           "assistance)."),
+        Column("industry_name", "VARCHAR", "The industry in words (total nonfarm, health care and social assistance)."),
         *_DECODED,
         *_TAIL,
         Column("unit", "VARCHAR", "'thousands' for levels, 'percent' for rates."),

@@ -128,8 +128,15 @@ def _fetch_flat_files(ctx: FetchContext) -> tuple[list[SnapshotMeta], str | None
     for name in (DATA_FILE, *LOOKUP_FILES):
         ctx.progress(f"  {name}")
         try:
-            got = ctx.get(flat_file_url(name), source_id=SOURCE_ID, part=name, filename=name, license=LICENSE,
-                          citation=CITATION, expect="text")
+            got = ctx.get(
+                flat_file_url(name),
+                source_id=SOURCE_ID,
+                part=name,
+                filename=name,
+                license=LICENSE,
+                citation=CITATION,
+                expect="text",
+            )
             for snap in got:
                 snaps.append(snap)
                 if snap.relation == "reconstructed-subset":

@@ -24,6 +24,7 @@ from pipeline.sources.oews_format import MEASURES
 
 STAGING_TABLES = tuple(spec.name for spec in TABLES)
 
+
 def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict:
     """Create every stg_oews__* table from the snapshots; return row counts.
 
@@ -46,8 +47,9 @@ def published_occupations(store: SnapshotStore, snaps: list[SnapshotMeta]) -> di
         with _package_database(store, by_name[PACKAGE_DATA_FILE]) as lite:
             rows = lite.execute("SELECT occupation_code, occupation_name FROM occupation").fetchall()
     elif "oe.occupation" in by_name:
-        frame = read_lookup(store.verify(by_name["oe.occupation"].sha256), "oe.occupation",
-                            ["occupation_code", "occupation_name"])
+        frame = read_lookup(
+            store.verify(by_name["oe.occupation"].sha256), "oe.occupation", ["occupation_code", "occupation_name"]
+        )
         rows = frame[["occupation_code", "occupation_name"]].itertuples(index=False)
     else:
         return {}
@@ -88,8 +90,11 @@ def _load_from_package(con, store: SnapshotStore, snap: SnapshotMeta) -> None:
                 "SELECT occupation_code, occupation_name, display_level FROM occupation", lite
             )
             meta = dict(lite.execute("SELECT name, value FROM meta").fetchall())
-            footnotes = pd.read_sql_query("SELECT footnote_code, footnote_text FROM footnote", lite) \
-                if "footnote" in tables else _NO_FOOTNOTES
+            footnotes = (
+                pd.read_sql_query("SELECT footnote_code, footnote_text FROM footnote", lite)
+                if "footnote" in tables
+                else _NO_FOOTNOTES
+            )
         except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
             raise SourceFileError(snap.filename, f"is corrupt: {exc}") from exc
     con.register("oews_wide", wide)
@@ -106,8 +111,14 @@ def _load_from_package(con, store: SnapshotStore, snap: SnapshotMeta) -> None:
     _create_lookups(con, areas, industries, occupations)
     _create_footnotes(con, footnotes)
     release = pd.DataFrame(
-        [{"release_code": meta["release_code"], "year": meta["data_year"], "period": meta["period"],
-          "reference_period": meta["release"]}]
+        [
+            {
+                "release_code": meta["release_code"],
+                "year": meta["data_year"],
+                "period": meta["period"],
+                "reference_period": meta["release"],
+            }
+        ]
     )
     _create_release(con, release)
 
@@ -118,28 +129,40 @@ def _load_from_flat_files(con, store: SnapshotStore, by_name: dict[str, Snapshot
         raise SourceFileError(", ".join(missing), "missing from the OEWS snapshot set.", "Run `make refresh`.")
     data_path = store.verify(by_name[DATA_FILE].sha256)
     load_flat_data_file(con, data_path, DATA_FILE)
-    areas = read_lookup(store.verify(by_name["oe.area"].sha256), "oe.area",
-                        ["area_code", "areatype_code", "state_code", "area_name"])
-    industries = read_lookup(store.verify(by_name["oe.industry"].sha256), "oe.industry",
-                             ["industry_code", "industry_name", "display_level"])
-    occupations = read_lookup(store.verify(by_name["oe.occupation"].sha256), "oe.occupation",
-                              ["occupation_code", "occupation_name", "display_level"])
+    areas = read_lookup(
+        store.verify(by_name["oe.area"].sha256), "oe.area", ["area_code", "areatype_code", "state_code", "area_name"]
+    )
+    industries = read_lookup(
+        store.verify(by_name["oe.industry"].sha256), "oe.industry", ["industry_code", "industry_name", "display_level"]
+    )
+    occupations = read_lookup(
+        store.verify(by_name["oe.occupation"].sha256),
+        "oe.occupation",
+        ["occupation_code", "occupation_name", "display_level"],
+    )
     _create_lookups(con, areas, industries, occupations)
     footnotes = _NO_FOOTNOTES
     if "oe.footnote" in by_name:
-        footnotes = read_lookup(store.verify(by_name["oe.footnote"].sha256), "oe.footnote",
-                                ["footnote_code", "footnote_text"])
+        footnotes = read_lookup(
+            store.verify(by_name["oe.footnote"].sha256), "oe.footnote", ["footnote_code", "footnote_text"]
+        )
     _create_footnotes(con, footnotes)
-    year, period = con.execute(
-        "SELECT any_value(year), any_value(period) FROM oews_flat_year_period"
-    ).fetchall()[0]
+    year, period = con.execute("SELECT any_value(year), any_value(period) FROM oews_flat_year_period").fetchall()[0]
     release_name = None
     if "oe.release" in by_name:
         rel = read_lookup(store.verify(by_name["oe.release"].sha256), "oe.release", ["release_date", "description"])
         release_name = rel["description"].iloc[-1] if len(rel) else None
     month = {"A01": "May"}.get(period, period)
-    release = pd.DataFrame([{"release_code": f"{year}{period}", "year": year, "period": period,
-                             "reference_period": release_name or f"{month} {year}"}])
+    release = pd.DataFrame(
+        [
+            {
+                "release_code": f"{year}{period}",
+                "year": year,
+                "period": period,
+                "reference_period": release_name or f"{month} {year}",
+            }
+        ]
+    )
     _create_release(con, release)
 
 
@@ -189,11 +212,6 @@ def load_flat_data_file(con, path: Path, filename: str) -> None:
     con.execute("DROP TABLE oews_flat_wide")
 
 
-
-
-
-
-
 # ---------------------------------------------------------------- shared SQL
 
 
@@ -213,13 +231,9 @@ _FLAG_CODE_SQL = (
 
 def _create_cells(con, typed_wide: str) -> None:
     """Final staging table from a relation of cell_key, vNN (DOUBLE or NULL) and fNN (flag code or NULL)."""
-    values = ",\n".join(
-        f"CAST(v{c} AS {sqltype}) AS {col}" for c, (col, sqltype) in MEASURES.items()
-    )
+    values = ",\n".join(f"CAST(v{c} AS {sqltype}) AS {col}" for c, (col, sqltype) in MEASURES.items())
     flag_case = " ".join(f"WHEN {{f}} = {code} THEN '{name}'" for code, name in FLAG_NAMES.items())
-    flags = ",\n".join(
-        f"CASE {flag_case.format(f=f'f{c}')} END AS {col}_flag" for c, (col, _) in MEASURES.items()
-    )
+    flags = ",\n".join(f"CASE {flag_case.format(f=f'f{c}')} END AS {col}_flag" for c, (col, _) in MEASURES.items())
     con.execute(
         f"""
         CREATE OR REPLACE TABLE stg_oews__cells AS
@@ -306,4 +320,3 @@ def _validate_loaded(con) -> None:
 
 def _sql_str(path: Path) -> str:
     return str(path).replace("'", "''")
-

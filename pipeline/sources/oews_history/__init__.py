@@ -53,12 +53,17 @@ def fetch(ctx: FetchContext) -> FetchResult:
             part = f"oesm{year % 100:02d}{scope}"
             ctx.progress(f"  {part}: May {year} {SCOPES[scope]} workbook")
             try:
-                for snap in ctx.get(url_for(year, scope), source_id=SOURCE_ID, part=part, filename=f"{part}.zip",
-                                    license=LICENSE, citation=CITATION, expect="zip",
-                                    extra={"reference_year": year, "scope": scope}):
+                for snap in ctx.get(
+                    url_for(year, scope),
+                    source_id=SOURCE_ID,
+                    part=part,
+                    filename=f"{part}.zip",
+                    license=LICENSE,
+                    citation=CITATION,
+                    expect="zip",
+                    extra={"reference_year": year, "scope": scope},
+                ):
                     result.snapshots.append(keep_valid(ctx.store, snap, validate))
             except (FetchError, SourceFileError) as exc:
                 result.unreachable[part] = str(exc)
     return result
-
-

@@ -32,10 +32,23 @@ MB3_FIRST_YEAR = 2021
 
 # Workbook column -> (staging column, SQL type). Names and units follow oews_current.MEASURES (by datatype code).
 _BY_DATATYPE = {
-    "TOT_EMP": "01", "EMP_PRSE": "02", "H_MEAN": "03", "A_MEAN": "04", "MEAN_PRSE": "05",
-    "H_PCT10": "06", "H_PCT25": "07", "H_MEDIAN": "08", "H_PCT75": "09", "H_PCT90": "10",
-    "A_PCT10": "11", "A_PCT25": "12", "A_MEDIAN": "13", "A_PCT75": "14", "A_PCT90": "15",
-    "JOBS_1000": "16", "LOC_QUOTIENT": "17",
+    "TOT_EMP": "01",
+    "EMP_PRSE": "02",
+    "H_MEAN": "03",
+    "A_MEAN": "04",
+    "MEAN_PRSE": "05",
+    "H_PCT10": "06",
+    "H_PCT25": "07",
+    "H_MEDIAN": "08",
+    "H_PCT75": "09",
+    "H_PCT90": "10",
+    "A_PCT10": "11",
+    "A_PCT25": "12",
+    "A_MEDIAN": "13",
+    "A_PCT75": "14",
+    "A_PCT90": "15",
+    "JOBS_1000": "16",
+    "LOC_QUOTIENT": "17",
 }
 MEASURE_COLUMNS: dict[str, tuple[str, str]] = {
     **{xlsx: MEASURES[code] for xlsx, code in _BY_DATATYPE.items()},
@@ -43,13 +56,33 @@ MEASURE_COLUMNS: dict[str, tuple[str, str]] = {
     "PCT_RPT": ("establishments_reporting_pct", "DOUBLE"),  # absent in May 2020: NULL, no flag
 }
 TEXT_COLUMNS = {
-    "AREA": "area_code", "AREA_TITLE": "area_title", "AREA_TYPE": "area_type_code", "PRIM_STATE": "prim_state",
-    "NAICS": "naics_code", "NAICS_TITLE": "naics_title", "I_GROUP": "industry_group", "OWN_CODE": "ownership_code",
-    "OCC_CODE": "soc_code", "OCC_TITLE": "occupation_title", "O_GROUP": "occupation_group",
+    "AREA": "area_code",
+    "AREA_TITLE": "area_title",
+    "AREA_TYPE": "area_type_code",
+    "PRIM_STATE": "prim_state",
+    "NAICS": "naics_code",
+    "NAICS_TITLE": "naics_title",
+    "I_GROUP": "industry_group",
+    "OWN_CODE": "ownership_code",
+    "OCC_CODE": "soc_code",
+    "OCC_TITLE": "occupation_title",
+    "O_GROUP": "occupation_group",
 }
 # Output order of the text columns: occupation_code (the SOC code without its hyphen, as in the flat files) is derived.
-_TEXT_OUT = ("area_code", "area_title", "area_type_code", "prim_state", "naics_code", "naics_title", "industry_group",
-             "ownership_code", "soc_code", "occupation_code", "occupation_title", "occupation_group")
+_TEXT_OUT = (
+    "area_code",
+    "area_title",
+    "area_type_code",
+    "prim_state",
+    "naics_code",
+    "naics_title",
+    "industry_group",
+    "ownership_code",
+    "soc_code",
+    "occupation_code",
+    "occupation_title",
+    "occupation_group",
+)
 KEY = ("reference_year", "scope", "area_code", "naics_code", "ownership_code", "soc_code")
 
 # Cell symbols (Field Descriptions, Notes:) -> flag. A '*' in the wage basis a row does not publish (H_* of an
@@ -71,13 +104,14 @@ def load_staging(con, store: SnapshotStore, snaps: list[SnapshotMeta]) -> dict[s
         info = _read_workbook(store, snap, rows)
         same = [f for f in files if (f["reference_year"], f["scope"]) == (info["reference_year"], info["scope"])]
         if same:
-            raise SourceFileError(snap.filename,
-                                  f"holds May {info['reference_year']} {info['scope']}, as {same[0]['source_file']} "
-                                  "does; load one snapshot per year and scope.")
+            raise SourceFileError(
+                snap.filename,
+                f"holds May {info['reference_year']} {info['scope']}, as {same[0]['source_file']} "
+                "does; load one snapshot per year and scope.",
+            )
         files.append(info)
 
-    frame = pd.DataFrame({name: pd.Series(values, dtype=_DTYPES.get(name, "object"))
-                          for name, values in rows.items()})
+    frame = pd.DataFrame({name: pd.Series(values, dtype=_DTYPES.get(name, "object")) for name, values in rows.items()})
     files_frame = pd.DataFrame({name: pd.Series([f[name] for f in files], dtype="object") for name in _FILE_FIELDS})
     con.register("oews_history_rows", frame)
     con.register("oews_history_files", files_frame)
@@ -114,13 +148,19 @@ def _read_workbook(store: SnapshotStore, snap: SnapshotMeta, out: dict[str, list
                 texts["naics_code"] = texts["naics_code"].zfill(6)  # in case a file stores it as a number
             absent = [src for src in ("AREA", "NAICS", "OWN_CODE", "OCC_CODE") if not texts[TEXT_COLUMNS[src]]]
             if absent:
-                raise SourceFileError(name, f"row {line} of sheet {sheet!r} has no {', '.join(absent)}.",
-                                      "A footnote or title row inside the data? Check the workbook's layout.")
+                raise SourceFileError(
+                    name,
+                    f"row {line} of sheet {sheet!r} has no {', '.join(absent)}.",
+                    "A footnote or title row inside the data? Check the workbook's layout.",
+                )
             annual_only, hourly_only = _is_true(cell("ANNUAL")), _is_true(cell("HOURLY"))
             for src, (dest, _) in MEASURE_COLUMNS.items():
                 value, flag = _measure(cell(src), name, line, src)
-                if flag == "not_released" and str(cell(src)).strip() == "*" and (
-                        (annual_only and src.startswith("H_")) or (hourly_only and src.startswith("A_"))):
+                if (
+                    flag == "not_released"
+                    and str(cell(src)).strip() == "*"
+                    and ((annual_only and src.startswith("H_")) or (hourly_only and src.startswith("A_")))
+                ):
                     flag = "wage_basis_not_published"
                 out[dest].append(value)
                 out[f"{dest}_flag"].append(flag)
@@ -129,18 +169,31 @@ def _read_workbook(store: SnapshotStore, snap: SnapshotMeta, out: dict[str, list
             out["occupation_code"].append(texts["soc_code"].replace("-", ""))
             out["annual_wages_only"].append(annual_only)
             out["hourly_wages_only"].append(hourly_only)
-            for key, value in (("reference_year", year), ("scope", scope), ("top_code_hourly_usd", hourly_cap),
-                               ("top_code_annual_usd", annual_cap), ("source_file", name),
-                               ("snapshot_sha256", snap.sha256), ("row_in_file", line)):
+            for key, value in (
+                ("reference_year", year),
+                ("scope", scope),
+                ("top_code_hourly_usd", hourly_cap),
+                ("top_code_annual_usd", annual_cap),
+                ("source_file", name),
+                ("snapshot_sha256", snap.sha256),
+                ("row_in_file", line),
+            ):
                 out[key].append(value)
             n += 1
     finally:
         wb.close()
     if n == 0:
         raise SourceFileError(name, f"sheet {sheet!r} has a header but no data rows.")
-    return {"reference_year": year, "scope": scope, "source_file": name, "snapshot_sha256": snap.sha256,
-            "rows_in_workbook": n, "top_code_hourly_usd": hourly_cap, "top_code_annual_usd": annual_cap,
-            "has_pct_rpt": "PCT_RPT" in header}
+    return {
+        "reference_year": year,
+        "scope": scope,
+        "source_file": name,
+        "snapshot_sha256": snap.sha256,
+        "rows_in_workbook": n,
+        "top_code_hourly_usd": hourly_cap,
+        "top_code_annual_usd": annual_cap,
+        "has_pct_rpt": "PCT_RPT" in header,
+    }
 
 
 def top_code_thresholds(wb, filename: str) -> tuple[float, float]:
@@ -154,8 +207,9 @@ def top_code_thresholds(wb, filename: str) -> tuple[float, float]:
                     return tuple(float(g.replace(",", "")) for g in match.groups())
     where = "its 'Field Descriptions' sheet" if sheets else "it (there is no 'Field Descriptions' sheet)"
     raise SourceFileError(
-        filename, f"has no top-code note ('#  = indicates a wage equal to or greater than $… per hour or $… per "
-                  f"year') in {where}.",
+        filename,
+        f"has no top-code note ('#  = indicates a wage equal to or greater than $… per hour or $… per "
+        f"year') in {where}.",
         "Without it a '#' wage has no known lower bound; find the threshold in the workbook and adapt "
         "pipeline/sources/oews_history/load.py.",
     )
@@ -171,8 +225,11 @@ def _reference_year(snap: SnapshotMeta, sheet: str) -> int:
     if year is None:
         raise SourceFileError(snap.filename, f"says nowhere which May it holds (sheet {sheet!r}, part {snap.part!r}).")
     if in_sheet and int(in_sheet.group(1)) != int(year):
-        raise SourceFileError(snap.filename, f"was recorded as May {year} but its sheet is {sheet!r}.",
-                              "The snapshot's metadata and its bytes disagree; refresh this source.")
+        raise SourceFileError(
+            snap.filename,
+            f"was recorded as May {year} but its sheet is {sheet!r}.",
+            "The snapshot's metadata and its bytes disagree; refresh this source.",
+        )
     return int(year)
 
 
@@ -183,8 +240,9 @@ def _scope(snap: SnapshotMeta, sheet: str) -> str:
         prefix = sheet.split("_M")[0].lower()
         scope = match.group(1) if match else {"national": "nat", "state": "st", "msa": "ma"}.get(prefix)
     if scope not in SCOPES:
-        raise SourceFileError(snap.filename, f"has scope {scope!r} (part {snap.part!r}); expected one of "
-                                             f"{sorted(SCOPES)}.")
+        raise SourceFileError(
+            snap.filename, f"has scope {scope!r} (part {snap.part!r}); expected one of {sorted(SCOPES)}."
+        )
     return scope
 
 
@@ -219,10 +277,11 @@ def _measure(raw, filename: str, line: int, column: str) -> tuple[float | None, 
     try:
         return float(text.replace(",", "")), None
     except ValueError:
-        raise SourceFileError(filename, f"row {line}, column {column} holds {text!r}, neither a number nor one of "
-                                        f"the symbols {' '.join(SYMBOLS)}.",
-                              "BLS may have added a symbol; add it to SYMBOLS in "
-                              "pipeline/sources/oews_history/load.py.") from None
+        raise SourceFileError(
+            filename,
+            f"row {line}, column {column} holds {text!r}, neither a number nor one of the symbols {' '.join(SYMBOLS)}.",
+            "BLS may have added a symbol; add it to SYMBOLS in pipeline/sources/oews_history/load.py.",
+        ) from None
 
 
 # ---------------------------------------------------------------- SQL
@@ -230,20 +289,40 @@ def _measure(raw, filename: str, line: int, column: str) -> tuple[float | None, 
 
 def _row_columns() -> list[str]:
     return [
-        "reference_year", "scope", *_TEXT_OUT,
-        *(dest for dest, _ in MEASURE_COLUMNS.values()), *(f"{dest}_flag" for dest, _ in MEASURE_COLUMNS.values()),
-        "annual_wages_only", "hourly_wages_only", "top_code_hourly_usd", "top_code_annual_usd",
-        "source_file", "snapshot_sha256", "row_in_file",
+        "reference_year",
+        "scope",
+        *_TEXT_OUT,
+        *(dest for dest, _ in MEASURE_COLUMNS.values()),
+        *(f"{dest}_flag" for dest, _ in MEASURE_COLUMNS.values()),
+        "annual_wages_only",
+        "hourly_wages_only",
+        "top_code_hourly_usd",
+        "top_code_annual_usd",
+        "source_file",
+        "snapshot_sha256",
+        "row_in_file",
     ]
 
 
 _DTYPES = {
     **{dest: "float64" for dest, _ in MEASURE_COLUMNS.values()},
-    "top_code_hourly_usd": "float64", "top_code_annual_usd": "float64",
-    "reference_year": "int64", "row_in_file": "int64", "annual_wages_only": "bool", "hourly_wages_only": "bool",
+    "top_code_hourly_usd": "float64",
+    "top_code_annual_usd": "float64",
+    "reference_year": "int64",
+    "row_in_file": "int64",
+    "annual_wages_only": "bool",
+    "hourly_wages_only": "bool",
 }
-_FILE_FIELDS = ("reference_year", "scope", "source_file", "snapshot_sha256", "rows_in_workbook",
-                "top_code_hourly_usd", "top_code_annual_usd", "has_pct_rpt")
+_FILE_FIELDS = (
+    "reference_year",
+    "scope",
+    "source_file",
+    "snapshot_sha256",
+    "rows_in_workbook",
+    "top_code_hourly_usd",
+    "top_code_annual_usd",
+    "has_pct_rpt",
+)
 _PARTITION = ", ".join(KEY)
 
 
@@ -257,19 +336,16 @@ def _check_duplicates(con) -> None:
     ).fetchall()
     if dup:
         f, year, scope, area, naics, own, soc, group, n = dup[0]
-        raise SourceFileError(f, f"has {n} {group} rows for May {year} {scope} area {area}, industry {naics}, "
-                                 f"ownership {own}, occupation {soc}; expected one.")
+        raise SourceFileError(
+            f,
+            f"has {n} {group} rows for May {year} {scope} area {area}, industry {naics}, "
+            f"ownership {own}, occupation {soc}; expected one.",
+        )
 
 
-_MEASURE_SQL = ",\n    ".join(
-    f"CAST({dest} AS {sqltype}) AS {dest}" for dest, sqltype in MEASURE_COLUMNS.values()
-)
-_FLAG_SQL = ",\n    ".join(
-    f"CAST({dest}_flag AS VARCHAR) AS {dest}_flag" for dest, _ in MEASURE_COLUMNS.values()
-)
-_TEXT_SQL = ",\n    ".join(
-    f"CAST({dest} AS VARCHAR) AS {dest}" for dest in _TEXT_OUT
-)
+_MEASURE_SQL = ",\n    ".join(f"CAST({dest} AS {sqltype}) AS {dest}" for dest, sqltype in MEASURE_COLUMNS.values())
+_FLAG_SQL = ",\n    ".join(f"CAST({dest}_flag AS VARCHAR) AS {dest}_flag" for dest, _ in MEASURE_COLUMNS.values())
+_TEXT_SQL = ",\n    ".join(f"CAST({dest} AS VARCHAR) AS {dest}" for dest in _TEXT_OUT)
 
 # Occupations published only at the broad level appear as 'broad' and 'detailed' rows with equal values, and
 # industries aggregated to 3 digits as '3-digit' and '4-digit' rows: keep the detailed / 4-digit one, and say so.

@@ -6,12 +6,19 @@ from pipeline.sources.oews_format import MEASURES, measure_columns
 from pipeline.sources.table_spec import ANNUAL_CHAIN, HOURLY_CHAIN, Column, TableSpec
 
 # The current release's measures plus two the workbooks add; the loader's MEASURE_COLUMNS has the same order.
-MEASURE_NAMES = [column for column, _ in MEASURES.values()] + ["pct_of_industry_employment",
-                                                                "establishments_reporting_pct"]
-_TOP_CODE_HOURLY = Column("top_code_hourly_usd", "DOUBLE", "The year's hourly top-code threshold behind '#' "
-                                                           "(from the workbook's notes).", "USD per hour")
-_TOP_CODE_ANNUAL = Column("top_code_annual_usd", "DOUBLE", "The year's annual top-code threshold behind '#'.",
-                          "USD per year")
+MEASURE_NAMES = [column for column, _ in MEASURES.values()] + [
+    "pct_of_industry_employment",
+    "establishments_reporting_pct",
+]
+_TOP_CODE_HOURLY = Column(
+    "top_code_hourly_usd",
+    "DOUBLE",
+    "The year's hourly top-code threshold behind '#' (from the workbook's notes).",
+    "USD per hour",
+)
+_TOP_CODE_ANNUAL = Column(
+    "top_code_annual_usd", "DOUBLE", "The year's annual top-code threshold behind '#'.", "USD per year"
+)
 
 CELLS = TableSpec(
     "stg_oews__history_cells",
