@@ -44,7 +44,7 @@ catalog: $(STAMP)  ## One site: a book per occupation and a landing page: make c
 export: $(STAMP)  ## The warehouse as Parquet, one file per occupation: make export URL=s3://bucket/book/warehouse/2026Q4
 	$(PY) -m pipeline.warehouse_export -- "$$URL"
 
-test: $(STAMP) chromium  ## Run the test suite (includes the browser tests)
+test: $(STAMP) chromium lint  ## Run the linters, then the test suite (includes the browser tests)
 	$(PY) -m pytest
 
 # Static checks, one tool per line so a failure names it: lint, format, the import layering (pyproject.toml

@@ -243,7 +243,7 @@ def accept(source_id: str, part: str, reason: str, lock_path: Path, path: Path |
     lock = read_lock(lock_path)
     matching = [p for p in pins(lock, source_id) if p.get("part") == part]
     if not matching:
-        known = sorted({p.get("part") for p in pins(lock, source_id)})
+        known = sorted({p["part"] for p in pins(lock, source_id) if p.get("part") is not None})
         raise SystemExit(f"{source_id} has no pinned part {part!r} in {lock_path}; its parts are {known}.")
     pin = _latest(matching)
     finding = next((m for m in move_findings(lock, source_id, lock_path) if m.pin["sha256"] == pin["sha256"]), None)

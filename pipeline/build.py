@@ -21,8 +21,8 @@ import sys
 import dagster as dg
 import duckdb
 
-from pipeline.editions import UNRECORDED, EditionError
 from pipeline.lock import LockError
+from pipeline.lock_files import UNRECORDED, EditionError
 from pipeline.lock_reading import read_lock_once
 from pipeline.occupation import OccupationError, check_format, known_occupations, resolve
 from pipeline.settings import Paths, catalog_socs, paths, setting, switch
@@ -203,13 +203,15 @@ def _explain(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.user_failure_data is None:
             err = event.step_failure_data.error
-            cause = err.cause or err
-            while cause.cause:
+            if err is None:  # a failure Dagster recorded without an error has nothing to explain
+                continue
+            cause = err
+            while cause.cause is not None:
                 cause = cause.cause
             message = re.sub(r"^[\w.]+: ", "", cause.message.strip())  # drop the repeated "module.Class: "
             lines.append(f"[{event.step_key}] {cause.cls_name}: {message}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.event_specific_data
+            data = event.asset_check_evaluation_data
             if not data.passed:
                 lines.append(f"[check {data.check_name}] {data.description}")
     return "\n".join(lines) or "the Dagster run failed; see the log above."

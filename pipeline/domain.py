@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.settings import PROJECT_ROOT
-from pipeline.sources.errors import SourceFileError
 
 SEEDS_DIR = PROJECT_ROOT / "warehouse" / "seeds"
 SETTINGS_SEED = SEEDS_DIR / "settings.csv"
@@ -39,6 +38,18 @@ TERRITORY_COLUMNS = ["state_fips_code", "usps_code", "name"]
 OCCUPATION_FAMILY_COLUMNS = ["soc_code", "family", "role", "supervising_soc_code", "title"]
 
 
+class SeedFileError(RuntimeError):
+    """A seed file under warehouse/seeds/ is malformed: the message names the file, the line and the field.
+
+    Its own class, not the sources' SourceFileError: the seeds sit below the sources, which read them.
+    """
+
+    def __init__(self, filename: str, reason: str):
+        self.filename = filename
+        self.reason = reason
+        super().__init__(f"{filename}: {reason}")
+
+
 def read_seed(path: Path, columns: list[str]) -> list[dict[str, str]]:
     """The seed's rows as dicts of text, after checking its header is exactly ``columns``."""
     with open(path, newline="") as fh:
@@ -46,7 +57,7 @@ def read_seed(path: Path, columns: list[str]) -> list[dict[str, str]]:
         rows = list(reader)
         header = list(reader.fieldnames or [])
     if header != columns:
-        raise SourceFileError(path.name, f"has columns {header}; expected {columns}.")
+        raise SeedFileError(path.name, f"has columns {header}; expected {columns}.")
     return rows
 
 
@@ -57,13 +68,13 @@ def _read_settings(path: Path) -> tuple[dict[str, str], ...]:
     rows = read_seed(path, SETTINGS_COLUMNS)
     for lineno, row in enumerate(rows, start=2):
         if not row["oews_industry_code"].isdigit() or len(row["oews_industry_code"]) != 6:
-            raise SourceFileError(
+            raise SeedFileError(
                 path.name,
                 f"line {lineno}, field oews_industry_code: "
                 f"{row['oews_industry_code']!r} is not a 6-digit OEWS industry code.",
             )
         if row["is_proxy"] not in ("true", "false"):
-            raise SourceFileError(path.name, f"line {lineno}, field is_proxy: {row['is_proxy']!r} is not true/false.")
+            raise SeedFileError(path.name, f"line {lineno}, field is_proxy: {row['is_proxy']!r} is not true/false.")
     return tuple(rows)
 
 
@@ -98,7 +109,7 @@ def _claim_groups() -> tuple[dict[str, str], ...]:
     known = set(care_setting_ids())
     for lineno, row in enumerate(rows, start=2):
         if row["setting_id"] not in known:
-            raise SourceFileError(
+            raise SeedFileError(
                 CLAIM_GROUPS_SEED.name,
                 f"line {lineno}, field setting_id: {row['setting_id']!r} is not a setting of {SETTINGS_SEED.name}.",
             )
@@ -134,7 +145,7 @@ def _territories() -> tuple[dict[str, str], ...]:
     for lineno, row in enumerate(rows, start=2):
         code = row["state_fips_code"]
         if not (code.isdigit() and len(code) == 2):
-            raise SourceFileError(
+            raise SeedFileError(
                 TERRITORIES_SEED.name, f"line {lineno}, field state_fips_code: {code!r} is not a 2-digit FIPS code."
             )
     return tuple(rows)
@@ -159,12 +170,12 @@ def _families() -> tuple[dict[str, str], ...]:
     socs = {row["soc_code"] for row in rows}
     for lineno, row in enumerate(rows, start=2):
         if row["role"] not in ("therapist", "assistant"):
-            raise SourceFileError(
+            raise SeedFileError(
                 OCCUPATION_FAMILIES_SEED.name,
                 f"line {lineno}, field role: {row['role']!r} is not therapist or assistant.",
             )
         if row["supervising_soc_code"] and row["supervising_soc_code"] not in socs:
-            raise SourceFileError(
+            raise SeedFileError(
                 OCCUPATION_FAMILIES_SEED.name,
                 f"line {lineno}, field supervising_soc_code: {row['supervising_soc_code']!r} "
                 "is not an occupation of this file.",

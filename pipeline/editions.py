@@ -12,57 +12,22 @@ killed refresh wrote but the live lock never became is an orphan; the next refre
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.lock import EDITION_PATTERN, UNCHECKED, LockError, write_lock, write_new_lock
+from pipeline.lock import UNCHECKED, write_lock, write_new_lock
 
-UNRECORDED = "unrecorded edition"
-
-
-class EditionError(ValueError):
-    """An edition name that is malformed or has no lock file."""
-
-
-def edition_key(name: str) -> tuple[int, int, int]:
-    match = EDITION_PATTERN.match(name)
-    if not match:
-        raise EditionError(f"edition {name!r} is not named like 2026Q1 or 2026Q1.2")
-    year, quarter, serial = match.groups()
-    return int(year), int(quarter), int(serial or 1)
+# What an edition is called and where its lock is sit in pipeline.lock_files, since the settings need them; the
+# names are imported "as" themselves so that they stay importable from here, the module about editions.
+from pipeline.lock_files import UNRECORDED as UNRECORDED
+from pipeline.lock_files import EditionError as EditionError
+from pipeline.lock_files import current_edition, edition_key, editions_dir, list_editions
+from pipeline.lock_files import edition_lock as edition_lock
 
 
 def quarter_of(when: datetime) -> str:
     return f"{when.year}Q{(when.month - 1) // 3 + 1}"
-
-
-def editions_dir(lock_path: Path) -> Path:
-    return Path(lock_path).parent / "editions"
-
-
-def list_editions(lock_path: Path) -> list[str]:
-    """Recorded editions, oldest first."""
-    folder = editions_dir(lock_path)
-    names = [f.stem for f in folder.glob("*.lock") if EDITION_PATTERN.match(f.stem)] if folder.is_dir() else []
-    return sorted(names, key=edition_key)
-
-
-def current_edition(lock_path: Path) -> str | None:
-    """The edition the live lock says it is (None for a lock written before editions were recorded).
-
-    Only the name is read here (checked, since it becomes a file name); read_lock validates the pins.
-    """
-    try:
-        name = json.loads(Path(lock_path).read_text()).get("edition")
-    except FileNotFoundError:
-        return None
-    except (json.JSONDecodeError, AttributeError) as exc:
-        raise LockError(f"{lock_path} is not a valid lock ({exc}); restore it with `git checkout {lock_path}`.")
-    if name is not None:
-        edition_key(name)
-    return name
 
 
 def orphan_editions(lock_path: Path) -> list[str]:
@@ -94,16 +59,6 @@ def previous_edition(name: str, lock_path: Path) -> str | None:
     """The latest recorded edition older than ``name``."""
     older = [e for e in list_editions(lock_path) if edition_key(e) < edition_key(name)]
     return older[-1] if older else None
-
-
-def edition_lock(name: str, lock_path: Path) -> Path:
-    """The lock file of a recorded edition; a name without one is refused with the names that exist."""
-    edition_key(name)
-    path = editions_dir(lock_path) / f"{name}.lock"
-    if not path.exists():
-        known = ", ".join(list_editions(lock_path)) or "none yet (a refresh that changes the lock records one)"
-        raise EditionError(f"there is no edition {name}: no {path}. Recorded editions: {known}.")
-    return path
 
 
 def _no_checkpoint(name: str) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -15,7 +16,7 @@ def fingerprint(*parts) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def hash_files(paths: list[Path], root: Path | None = None) -> str:
+def hash_files(paths: Iterable[str | Path], root: Path | None = None) -> str:
     """Hash of the files' names (relative to ``root`` when given) and contents."""
     digest = hashlib.sha256()
     for path in sorted(Path(p) for p in paths):
@@ -28,6 +29,7 @@ class StepState:
     """One JSON file per step under the state directory: its last input fingerprint and what it made."""
 
     def __init__(self, state_dir: Path, step: str):
+        self.step = step
         self.path = Path(state_dir) / f"{step}.json"
 
     def load(self) -> dict | None:
@@ -36,9 +38,19 @@ class StepState:
         except (FileNotFoundError, json.JSONDecodeError):
             return None
 
+    def saved(self) -> dict:
+        """What the step's last run saved, for a step known to have run (it is current, or it just saved)."""
+        state = self.load()
+        if state is None:
+            raise FileNotFoundError(
+                f"{self.path} is missing or unreadable, so step {self.step} has not completed in this warehouse; "
+                "run the build again (it runs the step first)."
+            )
+        return state
+
     def is_current(self, fp: str) -> bool:
         state = self.load()
-        return bool(state) and state.get("fingerprint") == fp
+        return state is not None and state.get("fingerprint") == fp
 
     def save(self, fp: str, **info) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

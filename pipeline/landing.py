@@ -81,13 +81,15 @@ def render(con, socs: list[str], edition: str, downloads: Path) -> str:
         rows.append(
             f'<tr><td><a href="{row.soc_code}/index.html">{html.escape(row.occupation_title)}</a></td>'
             f"<td class=code>{row.soc_code}</td><td class=num>{count(row.employment_count)}</td>"
-            f"<td class=num>{html.escape(_median_pay(row))}</td><td class=num>{change}</td><td class=num>{openings}</td></tr>"
+            f"<td class=num>{html.escape(_median_pay(row))}</td><td class=num>{change}</td>"
+            f"<td class=num>{openings}</td></tr>"
         )
     svg = pay_chart_svg(frame)
     figure = (
         (
             f'<figure><img alt="Bar chart of the median annual wage of each occupation in the catalogue" '
-            f'src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}"><figcaption>Median annual wage, {period}. '
+            f'src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}">'
+            f"<figcaption>Median annual wage, {period}. "
             f"Occupations for which BLS publishes only hourly pay are left out.</figcaption></figure>"
         )
         if svg
@@ -125,10 +127,13 @@ figcaption, .source {{ font-size: .9rem; color: #555; }}
 <body>
 <h1>US occupation market reports</h1>
 <p>Edition {edition}. One report for each of the {n} occupations below, built by the same pipeline from the same
-pinned sources. Pick an occupation to open its report; the table compares them on the numbers each report opens with.</p>
+pinned sources. Pick an occupation to open its report; the table compares them on the numbers each report opens
+with.</p>
 <table>
-<thead><tr><th>Occupation</th><th>SOC code</th><th class=num>Employment, {period}</th><th class=num>Median pay, {period}</th>
-<th class=num>Projected change in employment, {ep_period}</th><th class=num>Openings per year, {ep_period} (projected)</th></tr></thead>
+<thead><tr><th>Occupation</th><th>SOC code</th><th class=num>Employment, {period}</th>
+<th class=num>Median pay, {period}</th>
+<th class=num>Projected change in employment, {ep_period}</th>
+<th class=num>Openings per year, {ep_period} (projected)</th></tr></thead>
 <tbody>
 {rows}
 </tbody></table>

@@ -74,10 +74,11 @@ def tables_read(sql: str) -> frozenset[str]:
     created = _CREATE_AS.match(body)
     if created:
         body = created.group(1)
-    tree = json.loads(_parser_connection().execute("SELECT json_serialize_sql(?)", [body]).fetchone()[0])
+    tree = json.loads(_parser_connection().execute("SELECT json_serialize_sql(?)", [body]).fetchall()[0][0])
     if tree.get("error"):
         return frozenset()
-    bases, ctes = set(), set()
+    bases: set[str] = set()
+    ctes: set[str] = set()
     _walk(tree, bases, ctes)
     return frozenset(name for name in bases - ctes if name.split(".")[-1].startswith(TABLE_PREFIXES))
 

@@ -62,7 +62,8 @@ def _code_cells(md_path: Path) -> list[str]:
 
 def _module_level(tree: ast.Module) -> list[ast.AST]:
     """The statements that run when a module is imported: top level, and inside top-level if/try/with blocks."""
-    out, todo = [], list(tree.body)
+    out: list[ast.AST] = []
+    todo: list[ast.AST] = list(tree.body)
     while todo:
         node = todo.pop()
         out.append(node)
@@ -213,7 +214,9 @@ def write_declaration(pages: dict, path: Path = DECLARATION) -> None:
         json.dumps(
             {
                 "generated_by": UPDATE_COMMAND,
-                "note": "Generated: what each page reads (tables, recorded when it ran) and imports (modules). Do not edit.",
+                "note": (
+                    "Generated: what each page reads (tables, recorded when it ran) and imports (modules). Do not edit."
+                ),
                 "pages": pages,
             },
             indent=2,

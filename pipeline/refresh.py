@@ -231,16 +231,16 @@ def _refresh_holding_the_lock(p: Paths, progress, only: list[str] | None) -> Ref
     except FileNotFoundError:
         raw = None
     lock_sha = None if raw is None else hashlib.sha256(raw).hexdigest()
-    lock = {"version": LOCK_VERSION, "sources": {}} if raw is None else parse_lock(raw.decode(), p.lock_path)
+    lock: dict = {"version": LOCK_VERSION, "sources": {}} if raw is None else parse_lock(raw.decode(), p.lock_path)
     mirror = mirror_from_env()
     remote = remote_from_settings()
     report = RefreshReport()
-    new_lock = {"version": lock["version"], "sources": {k: dict(v) for k, v in lock["sources"].items()}}
+    new_lock: dict = {"version": lock["version"], "sources": {k: dict(v) for k, v in lock["sources"].items()}}
     modules = [m for m in SOURCES if not only or m.SOURCE_ID in only]
     staging_root = tempfile.mkdtemp(prefix=STAGING_PREFIX)
     try:
         (Path(staging_root) / STAGING_OWNER).write_text(str(p.lock_path.resolve()))
-        staging = SnapshotStore(staging_root)
+        staging = SnapshotStore(Path(staging_root))
         where = f"the mirror {mirror.root}" if mirror else "the network"
         progress(f"Refreshing {len(modules)} sources from {where}; staging in {staging_root}")
         ctx = FetchContext(store=staging, mirror=mirror, session=None if mirror else make_session(), progress=progress)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.lock_files import UNRECORDED, current_edition, edition_lock
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = PROJECT_ROOT / "warehouse" / "sql"  # code, not a setting: the same for every edition and folder
 
@@ -69,8 +71,6 @@ class Paths:
     @property
     def lock_path(self) -> Path:
         if self.edition:
-            from pipeline.editions import edition_lock
-
             return edition_lock(self.edition, live_lock_path())
         return live_lock_path()
 
@@ -121,8 +121,6 @@ def report_edition(requested: str | None = None) -> str:
     """The edition a build is for: the one asked for, else the one the live lock records."""
     if requested:
         return requested
-    from pipeline.editions import UNRECORDED, current_edition
-
     return current_edition(live_lock_path()) or UNRECORDED
 
 

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import Callable, Protocol
 
 CHUNK = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -30,6 +30,12 @@ def check_sha256(value: str) -> str:
             "from it. Check the pin in warehouse/sources.lock."
         )
     return value
+
+
+class Readable(Protocol):
+    """What put_stream needs of a stream: a file, a download's body, a mirror file opened without symlinks."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ class SnapshotStore:
             return kept
         raise CorruptSnapshotError(f"could not find a free quarantine name for {sha256} in {folder}")
 
-    def put_stream(self, stream: BinaryIO, **meta) -> SnapshotMeta:
+    def put_stream(self, stream: Readable, **meta) -> SnapshotMeta:
         """Hash and store a byte stream; ``meta`` holds every SnapshotMeta field but sha256 and size."""
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,6 @@
-"""Export the warehouse to Parquet at any fsspec URL, one file per occupation: `python -m pipeline.warehouse_export <url>`.
+"""Export the warehouse to Parquet at any fsspec URL, one file per occupation.
+
+Run it as `python -m pipeline.warehouse_export <url>`.
 
 This is the shared warehouse of a team whose occupation books run on other machines (docs/scaling.md): the
 DuckDB file keeps its single writer, and the books read the export through pipeline.report.warehouse.connect.
@@ -100,7 +102,7 @@ def write_export(duckdb_path: Path, folder: Path, edition: str | None) -> dict:
 
 def _export_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> dict:
     columns = [{"name": name, "type": kind} for name, kind, *_ in con.execute(f"DESCRIBE {_ident(table)}").fetchall()]
-    rows = con.execute(f"SELECT count(*) FROM {_ident(table)}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {_ident(table)}").fetchall()[0][0]
     names = {c["name"] for c in columns}
     # An empty table has no partitions to write, so it is written whole: its schema still has to be readable.
     split = rows > 0 and table not in NOT_QUERIED_BY_PAGES
@@ -108,7 +110,7 @@ def _export_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> d
     entry = {"rows": rows, "partition_by": key, "columns": columns}
     target = folder / table
     if key:
-        keys = con.execute(f"SELECT count(DISTINCT {_ident(key)}) FROM {_ident(table)}").fetchone()[0]
+        keys = con.execute(f"SELECT count(DISTINCT {_ident(key)}) FROM {_ident(table)}").fetchall()[0][0]
         # One open file per occupation, so that each partition is written as exactly one file.
         con.execute(f"SET partitioned_write_max_open_files = {keys + 1}")
         con.execute(
@@ -169,7 +171,7 @@ def _check_reads_back(folder: Path, manifest: dict) -> None:
         for table, entry in manifest["tables"].items():
             source_types = [(c["name"], c["type"]) for c in entry["columns"]]
             read_types = [(name, kind) for name, kind, *_ in exported.execute(f"DESCRIBE {_ident(table)}").fetchall()]
-            rows = exported.execute(f"SELECT count(*) FROM {_ident(table)}").fetchone()[0]
+            rows = exported.execute(f"SELECT count(*) FROM {_ident(table)}").fetchall()[0][0]
             if read_types != source_types or rows != entry["rows"]:
                 raise ExportError(
                     f"{table} does not read back as written: {rows} rows of {read_types}, "

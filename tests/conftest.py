@@ -11,12 +11,15 @@ import gzip
 import os
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
 import pytest
 import reference_files as rf
+
+from pipeline.settings import paths
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MISSING_PREFIX = "real reference files not available"
@@ -202,3 +205,53 @@ def built_book(tmp_path_factory, available_mirror):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (root / "build.log").write_text(result.stdout)
     return dirs, Path(dirs["BUILD_DIR"]) / "29-1122" / "html"
+
+
+# ---------------------------------------------------------------- a project to refresh (test_refresh*.py, ...)
+
+CONTACT = "maintainer@example.org"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, httpserver):
+    """A warehouse and lock in tmp, all official URLs pointing at the local server, fast retries."""
+    lock = tmp_path / "sources.lock"
+    shutil.copy(PROJECT_ROOT / "warehouse" / "sources.lock", lock)
+    base = httpserver.url_for("").rstrip("/")
+    for name, value in {
+        "WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+        "SOURCES_LOCK": str(lock),
+        "BLS_WWW_URL": base,
+        "BLS_DOWNLOAD_URL": base,
+        "BLS_API_URL": base + "/publicAPI/v2/timeseries/data/",
+        "FTC_WWW_URL": base,
+        "BLS_CONTACT": CONTACT,
+        "HTTP_ATTEMPTS": "3",
+        "HTTP_BACKOFF_S": "0.01",
+        "HTTP_TIMEOUT_S": "1",
+        "OEWS_HISTORY_FIRST_YEAR": "2024",
+        "TMPDIR": str(tmp_path / "tmp"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SOURCES_MIRROR", raising=False)
+    monkeypatch.delenv("SNAPSHOT_REMOTE", raising=False)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    return paths()
+
+
+SYNTHETIC_SAMPLES = (
+    "sample_id,soc_code,job_title,employer,origin_type,origin_reference,observed_on,setting,employment_type,state,"
+    "pay_basis,amount_usd,amount_max_usd,hours_per_week,experience_years,notes\n"
+    "synthetic-001,29-1122,Occupational Therapist,,other,https://example.org/SYNTHETIC,2026-01-15,outpatient,"
+    "full_time,US,annual,90000,,,,SYNTHETIC test row\n"
+)
+
+
+@pytest.fixture
+def samples_project(project, tmp_path, monkeypatch):
+    """``project`` whose compensation samples come from a SYNTHETIC one-row CSV: a refresh that needs no network."""
+    samples_csv = tmp_path / "compensation_samples_SYNTHETIC.csv"
+    samples_csv.write_text(SYNTHETIC_SAMPLES)
+    monkeypatch.setenv("COMPENSATION_SAMPLES_CSV", str(samples_csv))
+    return project

@@ -111,7 +111,7 @@ def _ot_data_tsv() -> bytes:
     out.write(f"{'series_id':<30}\tyear\tperiod\t{'value':>12}\tfootnote_codes\n")
     for key, *fields in _ot_cells():
         values, footnotes = fields[:17], fields[17:]
-        for datatype, (value, footnote) in enumerate(zip(values, footnotes), start=1):
+        for datatype, (value, footnote) in enumerate(zip(values, footnotes, strict=True), start=1):
             if value is None and footnote is None:
                 continue
             out.write(f"{key + f'{datatype:02d}':<30}\t2025\tA01\t{value or '':>12}\t{footnote or ''}\n")

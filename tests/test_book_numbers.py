@@ -67,7 +67,8 @@ def test_summary_headline_numbers(pages):
     assert row_cells(pages["index"], "Openings per year, 2024–2034 average")[1] == "10,200"
     # Highest state median: California $124,510 (source-formats.md; tsv OEUS0600000000000291122 13)
     assert "California $124,510" in t
-    # Best-paid setting by mean: home health, NAICS 621600, mean $112,820, median $106,300 (tsv OEUN0000000621600291122 04/13)
+    # Best-paid setting by mean: home health, NAICS 621600, mean $112,820, median $106,300
+    # (tsv OEUN0000000621600291122 04/13)
     assert "Home health: $112,820 mean" in t
     assert "its median is $106,300" in t
 

@@ -219,7 +219,8 @@ def test_actors_pages_use_hourly_wages_and_say_why(other_books, wh):
 def test_actors_state_medians_not_released_are_named_with_the_reason(other_books, wh):
     withheld = wh.execute(
         """SELECT state_name FROM mart_oews__state_wages
-           WHERE soc_code = ? AND hourly_median_wage_usd_flag = 'not_released' ORDER BY employment_count DESC NULLS LAST""",
+           WHERE soc_code = ? AND hourly_median_wage_usd_flag = 'not_released'
+           ORDER BY employment_count DESC NULLS LAST""",
         [ACTORS],
     ).fetchall()
     assert withheld, "expected at least one state whose hourly median BLS did not release"

@@ -67,7 +67,7 @@ def _row(con, edition: str, soc: str) -> dict:
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
     assert len(rows) == 1, (edition, soc, rows)
-    return dict(zip(names, rows[0]))
+    return dict(zip(names, rows[0], strict=True))
 
 
 def test_schema(loaded):

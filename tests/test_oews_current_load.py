@@ -127,6 +127,7 @@ def test_special_values_become_null_with_a_flag(package_con):
     assert None not in flags
     assert flags["top_coded"] > 0 and flags["not_released"] > 0
     published_with_flag = con.execute(
-        "SELECT count(*) FROM stg_oews__cells WHERE annual_p90_wage_usd IS NOT NULL AND annual_p90_wage_usd_flag IS NOT NULL"
+        "SELECT count(*) FROM stg_oews__cells "
+        "WHERE annual_p90_wage_usd IS NOT NULL AND annual_p90_wage_usd_flag IS NOT NULL"
     ).fetchone()[0]
     assert published_with_flag == 0

@@ -140,7 +140,7 @@ def test_national_wages_row_is_the_same_from_parquet(export, duck):
     assert len(duckdb_rows) == 1
     assert parquet_columns == duckdb_columns
     assert parquet_rows == duckdb_rows
-    row = dict(zip(parquet_columns, parquet_rows[0]))
+    row = dict(zip(parquet_columns, parquet_rows[0], strict=True))
     assert row["employment_count"] == 162_450
     assert row["annual_median_wage_usd"] == 100_330
 
@@ -194,7 +194,7 @@ def test_book_processes_read_the_export_side_by_side(export, duck):
         )
         for soc in socs
     ]
-    for soc, proc in zip(socs, procs):
+    for soc, proc in zip(socs, procs, strict=True):
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         expected = duck.execute(

@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,15 +20,12 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-import pytest
 from werkzeug.wrappers import Response
 
 from pipeline.editions import edition_key
 from pipeline.refresh import format_report, run_refresh
-from pipeline.settings import paths
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CONTACT = "maintainer@example.org"
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -48,36 +44,6 @@ def _zip_of(xlsx: Path) -> bytes:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.write(xlsx, f"{xlsx.stem}/{xlsx.name}")
     return buf.getvalue()
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch, httpserver):
-    """A warehouse and lock in tmp, all official URLs pointing at the local server, fast retries."""
-    lock = tmp_path / "sources.lock"
-    shutil.copy(PROJECT_ROOT / "warehouse" / "sources.lock", lock)
-    base = httpserver.url_for("").rstrip("/")
-    for name, value in {
-        "WAREHOUSE_DIR": str(tmp_path / "warehouse"),
-        "SOURCES_LOCK": str(lock),
-        "BLS_WWW_URL": base,
-        "BLS_DOWNLOAD_URL": base,
-        "BLS_API_URL": base + "/publicAPI/v2/timeseries/data/",
-        "FTC_WWW_URL": base,
-        "BLS_CONTACT": CONTACT,
-        "HTTP_ATTEMPTS": "3",
-        "HTTP_BACKOFF_S": "0.01",
-        "HTTP_TIMEOUT_S": "1",
-        "OEWS_HISTORY_FIRST_YEAR": "2024",
-        "TMPDIR": str(tmp_path / "tmp"),
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("SOURCES_MIRROR", raising=False)
-    monkeypatch.delenv("SNAPSHOT_REMOTE", raising=False)
-    (tmp_path / "tmp").mkdir()
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
-    return paths()
 
 
 def _serve_history(httpserver, real_file, body=None, status=200, **kw):

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_refresh import PROJECT_ROOT, project  # noqa: F401  (project is a fixture)
-from test_refresh_kill_points import refresh_subprocess, samples_project  # noqa: F401  (a fixture)
+from test_refresh import PROJECT_ROOT
+from test_refresh_kill_points import refresh_subprocess
 from werkzeug.wrappers import Response
 
 from pipeline.editions import list_editions, record_edition
@@ -41,7 +41,7 @@ def test_a_second_refresh_stops_at_once_and_exits_2(samples_project):
     assert list_editions(p.lock_path) == []
 
 
-def test_two_overlapping_refreshes_one_runs_the_other_is_refused(project, httpserver):  # noqa: F811
+def test_two_overlapping_refreshes_one_runs_the_other_is_refused(project, httpserver):
     gate = threading.Event()
 
     def slow(request):  # SYNTHETIC: the EP download hangs, so the first refresh is caught holding the lock
@@ -66,7 +66,7 @@ def test_two_overlapping_refreshes_one_runs_the_other_is_refused(project, httpse
     assert first.returncode == 0, rest  # the first went on to the end (EP not reached, previous pins kept)
 
 
-def test_a_lock_held_by_a_dead_process_does_not_block(project):  # noqa: F811
+def test_a_lock_held_by_a_dead_process_does_not_block(project):
     holder = subprocess.Popen(
         [
             sys.executable,

@@ -2,8 +2,8 @@
 clears what it left behind and succeeds.
 
 The refresh runs as a subprocess with OCCUPATION_BOOK_KILL_AT (the test-only fault hook in pipeline/refresh.py)
-and only the compensation samples source, whose "origin" is a CSV file: a SYNTHETIC one-row CSV here, so the
-refresh changes the lock without any network.
+and only the compensation samples source, whose "origin" is a CSV file: a SYNTHETIC one-row CSV (samples_project,
+tests/conftest.py), so the refresh changes the lock without any network.
 """
 
 from __future__ import annotations
@@ -16,26 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_refresh import PROJECT_ROOT, project  # noqa: F401  (project is a fixture)
+from test_refresh import PROJECT_ROOT
 
 from pipeline.editions import edition_key, list_editions
 from pipeline.lock import read_lock
 from pipeline.refresh import CHECKPOINTS, KILL_AT_ENV, format_report, run_refresh
-
-SYNTHETIC_SAMPLES = (
-    "sample_id,soc_code,job_title,employer,origin_type,origin_reference,observed_on,setting,employment_type,state,"
-    "pay_basis,amount_usd,amount_max_usd,hours_per_week,experience_years,notes\n"
-    "synthetic-001,29-1122,Occupational Therapist,,other,https://example.org/SYNTHETIC,2026-01-15,outpatient,"
-    "full_time,US,annual,90000,,,,SYNTHETIC test row\n"
-)
-
-
-@pytest.fixture
-def samples_project(project, tmp_path, monkeypatch):  # noqa: F811
-    csv = tmp_path / "compensation_samples_SYNTHETIC.csv"
-    csv.write_text(SYNTHETIC_SAMPLES)
-    monkeypatch.setenv("COMPENSATION_SAMPLES_CSV", str(csv))
-    return project
 
 
 def refresh_subprocess(kill_at: str | None = None) -> subprocess.CompletedProcess:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_refresh import project  # noqa: F401  (a fixture)
 
 from pipeline import acceptance
 from pipeline.acceptance import compare_source, move_findings, unaccepted_moves
@@ -202,7 +201,7 @@ SYNTHETIC_FLAT_FILES = {
 }
 
 
-def test_official_files_retire_the_package_pin_and_the_loader_uses_them(project, httpserver):  # noqa: F811
+def test_official_files_retire_the_package_pin_and_the_loader_uses_them(project, httpserver):
     for name, body in SYNTHETIC_FLAT_FILES.items():
         httpserver.expect_request(f"/pub/time.series/oe/{name}").respond_with_data(body, content_type="text/plain")
     before = read_lock(project.lock_path)["sources"]["oews_current"]["snapshots"]

@@ -7,8 +7,9 @@ import sys
 import dagster as dg
 
 from pipeline.domain import DOMAIN_SEEDS
-from pipeline.editions import EditionError, previous_edition
+from pipeline.editions import previous_edition
 from pipeline.incremental import StepState, fingerprint, hash_files
+from pipeline.lock_files import EditionError
 from pipeline.outputs import output_path, read_output
 from pipeline.resources import ReportParams, WarehouseResource
 from pipeline.settings import PROJECT_ROOT, Paths, live_lock_path
@@ -83,7 +84,7 @@ def previous_edition_warehouse(
         step = StepState(p.state_dir, STEP)
         if step.is_current(fp) and prev_paths.duckdb_path.exists():
             context.log.info(f"The {previous} warehouse is up to date.")
-            return _output(step.load()["info"], fp)
+            return _output(step.saved()["info"], fp)
         context.log.info(f"Building the {previous} warehouse from {prev_paths.lock_path}")
         error = build_edition_warehouse(previous, warehouse)
         if error and warehouse.is_strict():

@@ -26,7 +26,7 @@ def _mart_asset(sql_path: Path) -> dg.AssetsDefinition:
         step = StepState(p.state_dir, name)
         if step.is_current(fp):
             context.log.info(f"{name} is up to date; nothing to do.")
-            rows = step.load()["rows"]
+            rows = step.saved()["rows"]
         else:
             with warehouse.connect() as con, transaction(con):
                 con.execute(sql)

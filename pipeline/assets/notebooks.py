@@ -78,7 +78,8 @@ def _warm_kernel() -> AsyncKernelManager:
 
 def _stop_kernel(km: AsyncKernelManager) -> None:
     if km.has_kernel:
-        asyncio.run(km.shutdown_kernel(now=True))
+        # jupyter_client declares shutdown_kernel as returning an Awaitable; it is an async def, so a coroutine.
+        asyncio.run(km.shutdown_kernel(now=True))  # type: ignore[arg-type]
 
 
 @atexit.register
@@ -188,7 +189,9 @@ def notebook_assets() -> list[dg.AssetsDefinition]:
             results = list(pool.map(page.run, first))
         # Pages that list what the others wrote run once those are done.
         results += [page.run(md) for md in chosen if md.stem in AFTER_ALL_OTHERS]
-        for md, (fp, out_path) in zip(first + [md for md in chosen if md.stem in AFTER_ALL_OTHERS], results):
+        for md, (fp, out_path) in zip(
+            first + [md for md in chosen if md.stem in AFTER_ALL_OTHERS], results, strict=True
+        ):
             yield dg.MaterializeResult(
                 asset_key=f"notebook__{md.stem}", data_version=dg.DataVersion(fp), metadata={"output": str(out_path)}
             )
@@ -219,7 +222,9 @@ class _PageRun:
         state_dir = self.p.occupation_state_dir(self.soc)
         tables = sorted(set(page_tables(page)) | set(page_inputs.recorded_tables(state_dir, page) or []))
         steps = page_inputs.state_steps(tables, self.staging_tables)
-        upstream = [[step, (StepState(self.p.state_dir, step).load() or {}).get("fingerprint")] for step in steps]
+        upstream: list[object] = [
+            [step, (StepState(self.p.state_dir, step).load() or {}).get("fingerprint")] for step in steps
+        ]
         upstream.append(self.exports["current"])
         if page_inputs.PREVIOUS_EDITION_STEP in steps:
             upstream.append(self.exports["previous"])

@@ -36,7 +36,7 @@ def seed_settings__industry_map(context: dg.AssetExecutionContext, warehouse: Wa
             )
             con.unregister("seed_df")
         step.save(fp, rows=len(frame))
-    return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"rows": step.load()["rows"]})
+    return dg.MaterializeResult(data_version=dg.DataVersion(fp), metadata={"rows": step.saved()["rows"]})
 
 
 @dg.asset_check(
@@ -52,7 +52,8 @@ def seed_settings__industries_exist_in_oews(warehouse: WarehouseResource) -> dg.
         rows = con.execute(
             """
             SELECT s.setting_id, s.oews_industry_code, s.oews_industry_title, i.industry_name
-            FROM seed_settings__industry_map s LEFT JOIN stg_oews__industries i ON i.industry_code = s.oews_industry_code
+            FROM seed_settings__industry_map s
+            LEFT JOIN stg_oews__industries i ON i.industry_code = s.oews_industry_code
             WHERE i.industry_name IS NULL OR lower(i.industry_name) <> lower(s.oews_industry_title)
             """
         ).fetchall()

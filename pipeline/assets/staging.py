@@ -37,7 +37,9 @@ def code_files(module) -> list[str]:
     for mod in (module, *own):
         for value in vars(mod).values():
             origin = value if inspect.ismodule(value) else inspect.getmodule(value)
-            name = getattr(origin, "__name__", "")
+            if origin is None:  # a value defined by no module (a number, a string): no file to hash
+                continue
+            name = origin.__name__
             if name.startswith("pipeline.sources") and getattr(origin, "__file__", None):
                 files.add(inspect.getfile(origin))
             elif name == "pipeline.domain":
@@ -68,13 +70,13 @@ def _staging_asset(module) -> dg.AssetsDefinition:
     )
     def _staging(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         p = warehouse.paths()
-        raw = StepState(p.state_dir, raw_name).load()
+        raw = StepState(p.state_dir, raw_name).saved()
         snaps = [SnapshotMeta(**s) for s in raw["snapshots"]]
         step = StepState(p.state_dir, step_name)
         fp = fingerprint(raw["fingerprint"], hash_files(code_files(module)))
         if step.is_current(fp) and p.duckdb_path.exists():
             context.log.info(f"{step_name} is up to date with its snapshots; nothing to do.")
-            counts = step.load()["counts"]
+            counts = step.saved()["counts"]
         else:
             con = warehouse.connect()
             try:

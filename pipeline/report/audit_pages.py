@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
 
@@ -22,6 +22,11 @@ from pipeline import domain
 from pipeline.report import format as fmt
 from pipeline.report import unpublished as unpub
 from pipeline.report.oews_pages import ep_absent_sentence
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from pipeline.report.warehouse import RecordingConnection
 
 SUPPORTED = "supported"
 NOT_SUPPORTED = "not supported"
@@ -74,7 +79,7 @@ class Claim:
 
 @dataclass
 class Context:
-    con: object
+    con: duckdb.DuckDBPyConnection | RecordingConnection  # a page's recording connection, or DuckDB's own
     soc: str
 
     @property
@@ -334,6 +339,13 @@ def check_steady_demand(ctx: Context) -> Finding:
             "The rule needs the Employment Projections, and the latest edition has no projection for this occupation.",
             src,
         )
+    if total is None:
+        return Finding(
+            NOT_TESTABLE,
+            "The rule compares with all occupations, and the latest Employment Projections edition has no "
+            f"projection for them (SOC {ALL_OCCUPATIONS_SOC}).",
+            src,
+        )
     if len(hist) < 2:
         return Finding(
             NOT_TESTABLE,
@@ -344,15 +356,14 @@ def check_steady_demand(ctx: Context) -> Finding:
     hist["change_pct"] = hist.employment_count.pct_change() * 100
     consecutive = hist.reference_year.diff() == 1
     worst = hist[consecutive].change_pct.min()
-    worst_year = hist.loc[hist[consecutive].change_pct.idxmin(), "reference_year"] if consecutive.any() else None
     first, last = hist.iloc[0], hist.iloc[-1]
     no_big_fall = pd.isna(worst) or worst >= -MAX_ANNUAL_FALL_PCT
     verdict = SUPPORTED if no_big_fall and occ.employment_change_pct >= 0 else NOT_SUPPORTED
-    fall_text = (
-        "employment never fell from one year to the next"
-        if pd.isna(worst) or worst >= 0
-        else f"its largest one-year fall was {abs(worst):.1f}% (May {worst_year - 1} to May {worst_year})"
-    )
+    if pd.isna(worst) or worst >= 0:
+        fall_text = "employment never fell from one year to the next"
+    else:
+        worst_year = hist.loc[hist[consecutive].change_pct.idxmin(), "reference_year"]
+        fall_text = f"its largest one-year fall was {abs(worst):.1f}% (May {worst_year - 1} to May {worst_year})"
     text = (
         f"OEWS national employment went from {fmt.count(first.employment_count)} in {first.reference_period} to "
         f"{fmt.count(last.employment_count)} in {last.reference_period}; {fall_text}. EP {occ.edition} expects "
@@ -470,7 +481,8 @@ CLAIMS: list[Claim] = [
         "and home health do not pay alike.",
         "Market snapshot",
         f"Mean annual wages (hourly for an occupation BLS publishes hourly wages only for) of outpatient (621340), "
-        f"hospital (622100 and 622300, weighted by employment) and home health (621600) cells; supported if the highest is at least {SETTING_GAP_MIN_PCT:.0f}% above the lowest.",
+        f"hospital (622100 and 622300, weighted by employment) and home health (621600) cells; "
+        f"supported if the highest is at least {SETTING_GAP_MIN_PCT:.0f}% above the lowest.",
         check_settings_pay,
     ),
     Claim(

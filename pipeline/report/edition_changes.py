@@ -51,7 +51,7 @@ def source_changes(con) -> pd.DataFrame:
     query = "SELECT source_id, part, sha256, rows FROM {}meta_snapshots"
     now = con.execute(query.format("")).df()
     before = con.execute(query.format(PREVIOUS + ".")).df()
-    keys = sorted(set(zip(now.source_id, now.part)) | set(zip(before.source_id, before.part)))
+    keys = sorted(set(zip(now.source_id, now.part, strict=True)) | set(zip(before.source_id, before.part, strict=True)))
     rows = []
     for source_id, part in keys:
         n = now[(now.source_id == source_id) & (now.part == part)]
@@ -126,7 +126,8 @@ def _headline(con, table: str, column: str, soc: str, previous: bool) -> tuple[f
         return None, None
     expr = column if "(" in column else f"any_value({column})"
     value, period = con.execute(
-        f"SELECT {expr}, {_PERIOD[table]} FROM {_qualified(table, previous)} WHERE soc_code = ? {_LATEST.get(table, '')}",
+        f"SELECT {expr}, {_PERIOD[table]} FROM {_qualified(table, previous)} "
+        f"WHERE soc_code = ? {_LATEST.get(table, '')}",
         [soc],
     ).fetchall()[0]
     if "count(" in column and not period:
@@ -139,7 +140,12 @@ def headline_changes(con, soc: str) -> pd.DataFrame:
     for label, table, column, fmt, relative in HEADLINES:
         before, before_period = _headline(con, table, column, soc, previous=True)
         now, now_period = _headline(con, table, column, soc, previous=False)
-        both = not pd.isna(before) and not pd.isna(now)
+        change: float | None = None
+        change_pct: float | None = None
+        if before is not None and now is not None and not pd.isna(before) and not pd.isna(now):
+            change = now - before
+            if before and relative:
+                change_pct = change / before * 100
         rows.append(
             {
                 "measure": label,
@@ -148,8 +154,8 @@ def headline_changes(con, soc: str) -> pd.DataFrame:
                 "previous_period": before_period,
                 "current_value": now,
                 "current_period": now_period,
-                "change": now - before if both else None,
-                "change_pct": (now - before) / before * 100 if both and before and relative else None,
+                "change": change,
+                "change_pct": change_pct,
                 "unit": "percentage points" if fmt is pct else ("USD" if fmt is usd else ""),
                 "previous": _shown(before, fmt, before_period),
                 "current": _shown(now, fmt, now_period),
@@ -213,7 +219,8 @@ def monthly_coverage(con, table: str) -> dict:
         if not _has_table(con, table, catalog):
             return None
         n_series, first, last, n_rows = con.execute(
-            f"SELECT count(DISTINCT series_id), min(month_start), max(month_start), count(*) FROM {_qualified(table, previous)}"
+            "SELECT count(DISTINCT series_id), min(month_start), max(month_start), count(*) "
+            f"FROM {_qualified(table, previous)}"
         ).fetchall()[0]
         return None if not n_rows else {"series": n_series, "first": first, "last": last, "rows": n_rows}
 

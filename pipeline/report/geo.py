@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import altair as alt
 import pandas as pd
 
 from pipeline.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:  # altair's name for its colour schemes (a Literal of them), for the type checker only
+    from altair.vegalite.v6.schema._typing import ColorScheme_T
 
 STATES_TOPOJSON = PROJECT_ROOT / "node_modules" / "us-atlas" / "states-10m.json"
 
@@ -32,7 +36,7 @@ def state_choropleth(
     title: str,
     legend_title: str,
     legend_format: str = ",.2f",
-    scheme: str = "blues",
+    scheme: ColorScheme_T = "blues",
     width: int = 560,
     height: int = 340,
 ) -> alt.LayerChart:

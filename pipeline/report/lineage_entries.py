@@ -28,7 +28,7 @@ def lineage_html(con) -> str:
     loaded = con.execute(
         "SELECT table_name, any_value(source_id), max(rows_loaded) FROM meta_table_lineage GROUP BY 1 ORDER BY 1"
     ).fetchall()
-    snaps_of = {}
+    snaps_of: dict[str, list[tuple]] = {}
     for table, sha, filename, size, retrieved, relation, location in con.execute(
         """
         SELECT DISTINCT l.table_name, s.sha256, s.filename, s.size_bytes, s.retrieved_at, s.relation,

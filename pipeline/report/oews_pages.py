@@ -4,12 +4,16 @@ trend. Everything here reads the warehouse or formats what it read; no value is 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import altair as alt
 import pandas as pd
 
 from pipeline.report import format as fmt
 from pipeline.report.unpublished import missing
+
+if TYPE_CHECKING:  # altair's name for its colour schemes (a Literal of them), for the type checker only
+    from altair.vegalite.v6.schema._typing import ColorScheme_T
 
 # Metro rankings leave out areas with fewer jobs than this in the occupation: a median or a jobs-per-1,000
 # figure resting on a few dozen jobs moves a lot from one release to the next. A rule parameter, not data.
@@ -130,7 +134,7 @@ def year_axis(years: pd.Series, title: str | None = None) -> alt.X:
     )
 
 
-def centre_colour_scale(chart: alt.LayerChart, scheme: str, mid: float = 1.0) -> alt.LayerChart:
+def centre_colour_scale(chart: alt.LayerChart, scheme: ColorScheme_T, mid: float = 1.0) -> alt.LayerChart:
     """Give a state map's colour scale a diverging scheme centred on ``mid`` (1 = the national figure)."""
     shaded = chart.layer[-1]
     shaded.encoding.color.scale = alt.Scale(scheme=scheme, domainMid=mid)

@@ -112,7 +112,7 @@ def _read_remote_manifest(con: duckdb.DuckDBPyConnection, location: str) -> str:
     url = f"{location.rstrip('/')}/{MANIFEST_NAME}"
     load_remote_support(con, location)
     try:
-        return con.execute("SELECT content FROM read_text(?)", [url]).fetchone()[0]
+        return con.execute("SELECT content FROM read_text(?)", [url]).fetchall()[0][0]
     except duckdb.Error as exc:
         raise ParquetWarehouseError(
             f"could not read {url}: {str(exc).strip()}. Check the URL, and that DuckDB has credentials for it "

@@ -78,7 +78,8 @@ def setting_coverage_sentence(con, soc: str, national_jobs) -> str:
     if role(soc) != "other":
         return ""
     counted = con.execute(
-        "SELECT sum(employment_count) FROM mart_oews__setting_wages WHERE soc_code = ? AND employment_count IS NOT NULL",
+        "SELECT sum(employment_count) FROM mart_oews__setting_wages "
+        "WHERE soc_code = ? AND employment_count IS NOT NULL",
         [soc],
     ).fetchall()[0][0]
     text = " These settings were chosen for the rehabilitation-therapy occupations, not for this one"

@@ -15,7 +15,7 @@ def source_status(con: duckdb.DuckDBPyConnection) -> list[dict]:
         "ORDER BY source_order"
     ).fetchall()
     keys = ("source_id", "title", "status", "snapshots_in_build", "snapshots_absent", "note")
-    return [dict(zip(keys, row)) for row in rows]
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def absent_note(con: duckdb.DuckDBPyConnection, source_ids: list[str] | None = None) -> str:

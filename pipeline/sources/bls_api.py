@@ -98,7 +98,7 @@ def fetch_series(
             result.unreachable[part] = f"not sent: {daily_limit_reason}"
             continue
         ctx.progress(f"  POST {len(batch)} series, {start}-{end} (batch {n} of {of})")
-        body = {"seriesid": batch, "startyear": str(start), "endyear": str(end)}
+        body: dict[str, object] = {"seriesid": batch, "startyear": str(start), "endyear": str(end)}
         if key:
             body.update(registrationkey=key, catalog=True)  # the catalog is only served to registered users
         try:
@@ -174,7 +174,7 @@ def requested(meta: SnapshotMeta) -> tuple[list[str], int | None, int | None]:
     years = (query.get("startyear"), query.get("endyear"))
     if not all(isinstance(y, str) and y.isdigit() for y in years):
         m = _PART_YEARS.match(meta.part or "")
-        years = m.groups() if m else (None, None)
+        years = (m.group(1), m.group(2)) if m else (None, None)
     first, last = (int(y) if y is not None else None for y in years)
     return series, first, last
 

@@ -63,6 +63,12 @@ class CappedRetry(Retry):
         return super().sleep_for_retry(response)
 
 
+class _CountingSession(requests.Session):
+    """A session that remembers how many attempts its retries make in all, for error messages."""
+
+    attempts: int = 1
+
+
 def make_session(attempts: int | None = None, backoff_s: float | None = None) -> requests.Session:
     """A session that retries transient failures with exponential backoff (settings http_attempts, http_backoff_s)."""
     attempts = attempts or int(setting("http_attempts"))
@@ -76,12 +82,12 @@ def make_session(attempts: int | None = None, backoff_s: float | None = None) ->
         raise_on_status=False,  # hand back the last response, so the error can quote its status
         wait_cap_s=float(setting("http_retry_after_max_s")),
     )
-    session = requests.Session()
+    session = _CountingSession()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent()
-    session.attempts = attempts  # remembered for error messages
+    session.attempts = attempts
     return session
 
 

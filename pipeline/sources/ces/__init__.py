@@ -7,6 +7,7 @@ API queries ``api:<first-year>-<last-year>:batch-<n>-of-<m>`` (network only). Th
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def fetch(ctx: FetchContext) -> FetchResult:
             ctx,
             result,
             name,
-            lambda name=name: ctx.get(
+            functools.partial(
+                ctx.get,
                 base + name,
                 source_id=SOURCE_ID,
                 part=name,

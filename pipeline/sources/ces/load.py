@@ -89,7 +89,8 @@ def _load_ce_industry(con, store: SnapshotStore, snap: SnapshotMeta, header: lis
     for lineno, row in enumerate(rows[1:], start=2):
         if len(row) not in (len(header), len(header) + 1):
             raise SourceFileError(snap.filename, f"data line {lineno} has {len(row)} fields, expected {len(header)}.")
-        fields = dict(zip(header, (f.strip() for f in row)))
+        # A trailing tab gives one empty extra field (checked above), which is no column: drop it.
+        fields = dict(zip(header, (f.strip() for f in row[: len(header)]), strict=True))
         out.append({c: fields[c] or None for c in wanted})
     if not out:
         return

@@ -1,7 +1,7 @@
 """The CES series this book requests: their industries, the care setting each stands for, and their IDs in words.
 
-Series IDs are ``CE`` + S/U + industry code (8) + data type (2) (docs/source-formats.md, CES lookup files and BLS API answers); data type 01 is all
-employees, thousands.
+Series IDs are ``CE`` + S/U + industry code (8) + data type (2) (docs/source-formats.md, CES lookup files and BLS
+API answers); data type 01 is all employees, thousands.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ SERIES_INDUSTRIES: tuple[tuple[str, str, str, str], ...] = tuple(
     (code, naics, label, _setting_of(code)) for code, naics, label in INDUSTRY_LABELS
 )
 
-# Lookup file -> the header BLS writes (docs/source-formats.md, CES lookup files and BLS API answers, seen in the real files).
+# Lookup file -> the header BLS writes (docs/source-formats.md, CES lookup files and BLS API answers, seen in the real
+# files).
 LOOKUPS: dict[str, list[str]] = {
     "ce.industry": [
         "industry_code",

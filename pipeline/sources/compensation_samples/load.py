@@ -56,7 +56,7 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
         lines = record_lines(path)
         if len(lines) != len(samples):  # cannot happen when read_samples accepted the file; guard anyway
             raise RuntimeError(f"{snap.filename}: {len(samples)} samples but {len(lines)} records")
-        for sample, line in zip(samples, lines):
+        for sample, line in zip(samples, lines, strict=True):
             hours = sample["hours_per_week"]
             high = sample["amount_max_usd"]
             rows.append(

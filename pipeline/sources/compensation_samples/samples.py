@@ -98,7 +98,7 @@ def read_samples(path: Path, *, filename: str | None = None, today: date | None 
             if len(row) != len(COLUMNS):
                 problems.append(f"{name} line {line}: {len(row)} fields, the header has {len(COLUMNS)}")
                 continue
-            sample, row_problems = _parse_row(dict(zip(COLUMNS, (v.strip() for v in row))), today)
+            sample, row_problems = _parse_row(dict(zip(COLUMNS, (v.strip() for v in row), strict=True)), today)
             problems += [f"{name} line {line}, field {field}: {why}" for field, why in row_problems]
             sid = sample.get("sample_id")
             if sid and sid in first_line:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -174,7 +175,8 @@ def read_edition(path: Path, snap: SnapshotMeta) -> tuple[dict, list[dict]]:
         if not block.has(need):
             _missing(name, block, need)
     levels = block.columns["employment"]
-    years = sorted((int(YEAR.search(_norm(block.headers[c])).group(1)), c) for c in levels)
+    # _employment_level accepted each of these headers for holding exactly one year.
+    years = sorted((int(YEAR.findall(_norm(block.headers[c]))[0]), c) for c in levels)
     if len(years) != 2 or years[0][0] == years[1][0]:
         _missing(name, block, "employment", f" (found {[block.headers[c] for c in levels]})")
     (base_year, base_col), (proj_year, proj_col) = years
@@ -199,12 +201,14 @@ def read_edition(path: Path, snap: SnapshotMeta) -> tuple[dict, list[dict]]:
 
     # field -> (sheet, column). The projections block and the title come from the projections sheet; each
     # characteristic from the characteristics sheet, else from the projections sheet, else it stays NULL.
-    source = {k: (block, col(block, k)) for k in ("change", "change_pct", "openings", "title")}
+    source: dict[str, tuple[OccupationTable | None, int | None]] = {
+        k: (block, col(block, k)) for k in ("change", "change_pct", "openings", "title")
+    }
     for k in ("type", "self_employed", "wage", "education", "experience", "training"):
         source[k] = (chars, col(chars, k)) if col(chars, k) is not None else (block, col(block, k))
     wage_table, wage_col = source["wage"]
     wage_year = None
-    if wage_col is not None and (m := re.search(r"(20\d\d)", wage_table.headers[wage_col])):
+    if wage_table is not None and wage_col is not None and (m := re.search(r"(20\d\d)", wage_table.headers[wage_col])):
         wage_year = int(m.group(1))
     by_soc = {}
     if chars is not None and chars is not block:
@@ -222,7 +226,7 @@ def read_edition(path: Path, snap: SnapshotMeta) -> tuple[dict, list[dict]]:
         seen.add(soc)
         joined = by_soc.get(soc)  # the characteristics row, when they sit on another sheet
 
-        def cell(key: str, row=row, joined=joined, where=where):
+        def cell(key: str, row=row, joined=joined, where=where) -> tuple[Any, str]:
             table, c = source[key]
             r = row if table is block else joined
             return (r[c] if r is not None and c is not None and c < len(r) else None), f"{where} ({key})"

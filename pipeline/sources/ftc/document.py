@@ -73,7 +73,7 @@ def _plain(text: str) -> str:
 
 def _title(soup: BeautifulSoup) -> str:
     og = soup.find("meta", attrs={"property": "og:title"})
-    candidates = [og.get("content") if og else None]
+    candidates = [_attribute_text(og, "content")]
     if soup.title is not None:
         candidates.append(soup.title.get_text(" "))
     h1 = soup.find("h1")
@@ -87,10 +87,16 @@ def _title(soup: BeautifulSoup) -> str:
     return ""
 
 
+def _attribute_text(tag, name: str) -> str | None:
+    """A single-valued attribute's text (bs4 gives a list only for multi-valued ones such as class), None if absent."""
+    value = tag.get(name) if tag else None
+    return value if isinstance(value, str) else None
+
+
 def _published_date(soup: BeautifulSoup) -> str | None:
     meta = soup.find("meta", attrs={"property": "article:published_time"})
-    candidates = [meta.get("content") if meta else None]
-    candidates += [t.get("datetime") for t in soup.find_all("time")]
+    candidates = [_attribute_text(meta, "content")]
+    candidates += [_attribute_text(t, "datetime") for t in soup.find_all("time")]
     for value in candidates:
         try:
             return date.fromisoformat((value or "").strip()[:10]).isoformat()

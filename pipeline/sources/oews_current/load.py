@@ -215,8 +215,8 @@ def load_flat_data_file(con, path: Path, filename: str) -> None:
 # ---------------------------------------------------------------- shared SQL
 
 
-# Footnotes that explain a missing value (oe.footnote; docs/source-formats.md, OEWS flat files): 5 = wage at or above the
-# published ceiling, 8 = estimate not released, 4 = paid hourly-only or annually-only.
+# Footnotes that explain a missing value (oe.footnote; docs/source-formats.md, OEWS flat files): 5 = wage at or above
+# the published ceiling, 8 = estimate not released, 4 = paid hourly-only or annually-only.
 # Flag codes: why a value is missing. 0 = a value with no number and no explanation.
 FLAG_NAMES = {1: "top_coded", 2: "not_released", 3: "wage_basis_not_published", 0: "not_published"}
 

@@ -4,9 +4,9 @@ stg_oews__history_cells: one row per workbook row, every year and scope together
 current release's stg_oews__cells (oews_format.MEASURES) and a ``<measure>_flag`` beside each one that says why a
 value is missing. stg_oews__history_files: one row per workbook loaded.
 
-Workbook facts relied on (docs/source-formats.md, OEWS national workbooks): columns are found by name, case-insensitively, because the
-column set changes by year (May 2020 has no PCT_RPT); wage cells may hold the symbols ``*``, ``**``, ``#`` or
-``~`` instead of a number; the top-code threshold behind ``#`` is written in each workbook's own
+Workbook facts relied on (docs/source-formats.md, OEWS national workbooks): columns are found by name,
+case-insensitively, because the column set changes by year (May 2020 has no PCT_RPT); wage cells may hold the symbols
+``*``, ``**``, ``#`` or ``~`` instead of a number; the top-code threshold behind ``#`` is written in each workbook's own
 ``Field Descriptions`` notes and changed in May 2022; occupations published only at the broad level are listed twice.
 
 The caller owns the transaction: this module never BEGINs or COMMITs.
@@ -14,7 +14,9 @@ The caller owns the transaction: this module never BEGINs or COMMITs.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 import pandas as pd
 
@@ -140,7 +142,7 @@ def _read_workbook(store: SnapshotStore, snap: SnapshotMeta, out: dict[str, list
         col = {c: header.index(c) for c in (*TEXT_COLUMNS, *MEASURE_COLUMNS, "ANNUAL", "HOURLY") if c in header}
         n = 0
         for line, row in enumerate(rows, start=2):
-            cell = lambda c: row[col[c]] if c in col and col[c] < len(row) else None  # noqa: E731
+            cell = functools.partial(_cell, row, col)
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
                 continue
             texts = {dest: _text(cell(src)) for src, dest in TEXT_COLUMNS.items()}
@@ -153,6 +155,8 @@ def _read_workbook(store: SnapshotStore, snap: SnapshotMeta, out: dict[str, list
                     f"row {line} of sheet {sheet!r} has no {', '.join(absent)}.",
                     "A footnote or title row inside the data? Check the workbook's layout.",
                 )
+            soc_code = texts["soc_code"]
+            assert soc_code is not None  # OCC_CODE is among the columns checked just above
             annual_only, hourly_only = _is_true(cell("ANNUAL")), _is_true(cell("HOURLY"))
             for src, (dest, _) in MEASURE_COLUMNS.items():
                 value, flag = _measure(cell(src), name, line, src)
@@ -164,12 +168,12 @@ def _read_workbook(store: SnapshotStore, snap: SnapshotMeta, out: dict[str, list
                     flag = "wage_basis_not_published"
                 out[dest].append(value)
                 out[f"{dest}_flag"].append(flag)
-            for key, value in texts.items():
-                out[key].append(value)
-            out["occupation_code"].append(texts["soc_code"].replace("-", ""))
+            for key, text in texts.items():
+                out[key].append(text)
+            out["occupation_code"].append(soc_code.replace("-", ""))
             out["annual_wages_only"].append(annual_only)
             out["hourly_wages_only"].append(hourly_only)
-            for key, value in (
+            for key, constant in (
                 ("reference_year", year),
                 ("scope", scope),
                 ("top_code_hourly_usd", hourly_cap),
@@ -178,7 +182,7 @@ def _read_workbook(store: SnapshotStore, snap: SnapshotMeta, out: dict[str, list
                 ("snapshot_sha256", snap.sha256),
                 ("row_in_file", line),
             ):
-                out[key].append(value)
+                out[key].append(constant)
             n += 1
     finally:
         wb.close()
@@ -204,7 +208,8 @@ def top_code_thresholds(wb, filename: str) -> tuple[float, float]:
             for value in row:
                 match = _TOP_CODE_NOTE.match(value) if isinstance(value, str) else None
                 if match:
-                    return tuple(float(g.replace(",", "")) for g in match.groups())
+                    hourly, annual = (float(g.replace(",", "")) for g in match.groups())
+                    return hourly, annual
     where = "its 'Field Descriptions' sheet" if sheets else "it (there is no 'Field Descriptions' sheet)"
     raise SourceFileError(
         filename,
@@ -219,8 +224,9 @@ def _reference_year(snap: SnapshotMeta, sheet: str) -> int:
     in_sheet = re.search(r"_M(\d{4})_", sheet)
     in_name = re.search(r"_M(\d{4})_", snap.filename) or re.search(r"oesm(\d{2})", f"{snap.part} {snap.filename}")
     year = snap.extra.get("reference_year")
-    if year is None and (in_sheet or in_name):
-        digits = (in_sheet or in_name).group(1)
+    found = in_sheet or in_name
+    if year is None and found:
+        digits = found.group(1)
         year = int(digits) if len(digits) == 4 else 2000 + int(digits)
     if year is None:
         raise SourceFileError(snap.filename, f"says nowhere which May it holds (sheet {sheet!r}, part {snap.part!r}).")
@@ -247,6 +253,11 @@ def _scope(snap: SnapshotMeta, sheet: str) -> str:
 
 
 # ---------------------------------------------------------------- cells
+
+
+def _cell(row: tuple, col: dict[str, int], column: str) -> Any:
+    """The row's value in a workbook column, None when the workbook lacks the column or the row is short."""
+    return row[col[column]] if column in col and col[column] < len(row) else None
 
 
 def _text(value) -> str | None:

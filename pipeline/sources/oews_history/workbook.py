@@ -12,8 +12,9 @@ from pipeline.sources.xlsx import open_workbook
 
 SCOPES = {"nat": "national", "st": "state", "ma": "metropolitan and nonmetropolitan area", "in4": "4-digit industry"}
 
-# Columns the warehouse needs, matched case-insensitively (docs/source-formats.md, OEWS national workbooks: every May 2020-2024 workbook has
-# them). May 2020 has no PCT_RPT, so it is not required: the staging table gives NULL there (load.py).
+# Columns the warehouse needs, matched case-insensitively (docs/source-formats.md, OEWS national workbooks: every May
+# 2020-2024 workbook has them). May 2020 has no PCT_RPT, so it is not required: the staging table gives NULL there
+# (load.py).
 REQUIRED_COLUMNS = (
     "AREA",
     "AREA_TITLE",
