@@ -267,10 +267,12 @@ def _dagster(*args: str, env: dict | None = None, timeout: int = 300) -> subproc
     )
 
 
-def test_the_dagster_cli_loads_the_same_jobs_and_assets():
-    validate = _dagster("definitions", "validate", "-m", "pipeline.definitions")
+def test_the_dagster_cli_loads_the_same_jobs_and_assets(tmp_path):
+    # Its own instance folder: a fresh clone has no .dagster_home yet (make creates it for book, catalog and dev).
+    env = os.environ | {"DAGSTER_HOME": str(tmp_path)}
+    validate = _dagster("definitions", "validate", "-m", "pipeline.definitions", env=env)
     assert validate.returncode == 0, validate.stdout[-2000:] + validate.stderr[-2000:]
-    jobs = _dagster("job", "list", "-m", "pipeline.definitions")
+    jobs = _dagster("job", "list", "-m", "pipeline.definitions", env=env)
     assert jobs.returncode == 0, jobs.stderr[-2000:]
     listed = set(jobs.stdout.split())
     assert {"build_warehouse", "build_occupation_book", "build_catalog_site", "refresh_sources_job"} <= listed
