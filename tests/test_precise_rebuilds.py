@@ -135,6 +135,7 @@ def test_nothing_changed_nothing_re_executes(project: Project):
     assert project.build("nothing changed") == set()
 
 
+@pytest.mark.real_files()  # the pages it expects read the OEWS history and EP, which come from the real files
 def test_each_kind_of_input_re_executes_exactly_its_pages(project: Project):
     results = {}
 
