@@ -37,6 +37,13 @@ MEASURES: dict[str, tuple[str, str]] = {
 }
 
 # Staging column -> (unit, what it is), for the table specs.
+PERCENTILE_LABELS = (
+    ("p10", "10th percentile"),
+    ("p25", "25th percentile"),
+    ("median", "median"),
+    ("p75", "75th percentile"),
+    ("p90", "90th percentile"),
+)
 MEASURE_MEANINGS: dict[str, tuple[str | None, str]] = {
     "employment_count": ("jobs", "employment, rounded to the nearest 10"),
     "employment_rse_pct": ("percent", "relative standard error of the employment estimate"),
@@ -44,24 +51,9 @@ MEASURE_MEANINGS: dict[str, tuple[str | None, str]] = {
     "annual_mean_wage_usd": ("USD per year", "mean annual wage"),
     "wage_rse_pct": ("percent", "relative standard error of the mean wage"),
     **{
-        f"hourly_{p}_wage_usd": ("USD per hour", f"{label} hourly wage")
-        for p, label in (
-            ("p10", "10th percentile"),
-            ("p25", "25th percentile"),
-            ("median", "median"),
-            ("p75", "75th percentile"),
-            ("p90", "90th percentile"),
-        )
-    },
-    **{
-        f"annual_{p}_wage_usd": ("USD per year", f"{label} annual wage")
-        for p, label in (
-            ("p10", "10th percentile"),
-            ("p25", "25th percentile"),
-            ("median", "median"),
-            ("p75", "75th percentile"),
-            ("p90", "90th percentile"),
-        )
+        f"{basis}_{p}_wage_usd": (unit, f"{label} {basis} wage")
+        for basis, unit in (("hourly", "USD per hour"), ("annual", "USD per year"))
+        for p, label in PERCENTILE_LABELS
     },
     "jobs_per_1000": ("per 1,000 jobs", "the occupation's jobs per 1,000 jobs in the area"),
     "location_quotient": ("ratio", "the occupation's share of area employment over its national share"),

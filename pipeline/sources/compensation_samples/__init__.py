@@ -75,25 +75,28 @@ def csv_path() -> Path:
     return Path(os.environ.get("COMPENSATION_SAMPLES_CSV") or PROJECT_ROOT / "warehouse" / "seeds" / FILENAME)
 
 
+def _store_file(store, path: Path) -> SnapshotMeta:
+    """The repository's CSV as a snapshot: the same record whether a refresh or an offline build stores it."""
+    return store.put_file(
+        path,
+        source_id=SOURCE_ID,
+        part=FILENAME,
+        filename=FILENAME,
+        url=REPOSITORY_URL,
+        retrieved_at=now_utc(),
+        origin="repository",
+        relation="identical",
+        license=LICENSE,
+        citation=CITATION,
+    )
+
+
 def offline_snapshots(store) -> list:
     """The file as it is in the repository now; a build uses it only if it still hashes to the pinned bytes."""
     path = csv_path()
     if not path.is_file():
         return []
-    return [
-        store.put_file(
-            path,
-            source_id=SOURCE_ID,
-            part=FILENAME,
-            filename=FILENAME,
-            url=REPOSITORY_URL,
-            retrieved_at=now_utc(),
-            origin="repository",
-            relation="identical",
-            license=LICENSE,
-            citation=CITATION,
-        )
-    ]
+    return [_store_file(store, path)]
 
 
 def fetch(ctx: FetchContext) -> FetchResult:
@@ -112,18 +115,7 @@ def fetch(ctx: FetchContext) -> FetchResult:
         result.unreachable[FILENAME] = str(exc)
         ctx.progress(f"  compensation_samples.csv: invalid, previous pin kept: {exc}")
         return result
-    meta = ctx.store.put_file(
-        path,
-        source_id=SOURCE_ID,
-        part=FILENAME,
-        filename=FILENAME,
-        url=REPOSITORY_URL,
-        retrieved_at=now_utc(),
-        origin="repository",
-        relation="identical",
-        license=LICENSE,
-        citation=CITATION,
-    )
+    meta = _store_file(ctx.store, path)
     try:
         meta = keep_valid(ctx.store, meta, validate)
     except SourceFileError as exc:  # the file changed between the check and the copy
