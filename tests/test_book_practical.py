@@ -229,9 +229,9 @@ def test_regulatory_notes_default_build_has_no_documents(built_book):
     text = text_of(page_html(html_dir, "regulatory_notes"))
     assert "Not in this build" in text and "FTC non-compete clause rule" in text
     assert "This build holds no FTC pages" in text
-    # background facts from the design notes, labelled as such
-    assert "Background from the project's design notes" in text
-    assert "2024-08-20" in text and "Ryan LLC v. FTC" in text and "2025-09-05" in text
+    # background facts from the public record, labelled as such, each with its record (no reader-invisible notes)
+    assert "Background from the public record" in text and "design notes" not in text
+    assert "2024-08-20" in text and "Ryan, LLC v. FTC" in text and "3:24-cv-00986" in text and "2025-09-05" in text
     assert "not legal advice" in text and "State law decides" in text
 
 
@@ -365,5 +365,5 @@ def test_regulatory_notes_lists_documents_and_escapes_them(synthetic_ftc_warehou
     assert "snapshot 555555555555" in out
     csv = (tmp_path / "data" / "regulatory_notes" / "ftc_documents.csv").read_text()
     assert "SYNTHETIC vacatur text." in csv
-    # the design-notes background stays, labelled apart from the snapshots
-    assert "Background from the project's design notes" in out
+    # the public-record background stays, labelled apart from the snapshots
+    assert "Background from the public record" in out
