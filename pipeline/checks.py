@@ -162,19 +162,19 @@ def _ep_vs_oews_rows(con, tolerance: float, socs: list[str] | None = None) -> li
     where = "AND list_contains(?, e.soc_code)" if socs else ""
     return con.execute(
         f"""
-        SELECT e.edition, e.soc_code, e.occupation_title, e.employment_base_persons, h.employment_count,
-               round(e.employment_base_persons * 1.0 / h.employment_count, 3) AS ratio
+        SELECT e.edition, e.soc_code, e.occupation_title, e.employment_base_jobs, h.employment_count,
+               round(e.employment_base_jobs * 1.0 / h.employment_count, 3) AS ratio
         FROM stg_ep__occupation_projections AS e
         JOIN core_oews__national_wage_history AS h ON h.soc_code = e.soc_code AND h.reference_year = e.base_year
         WHERE e.occupation_type = 'Line item' AND h.employment_count > 0
-          AND e.employment_base_persons < h.employment_count * (1 - {tolerance}) {where}
+          AND e.employment_base_jobs < h.employment_count * (1 - {tolerance}) {where}
         ORDER BY ratio LIMIT 100
         """,
         [socs] if socs else [],
     ).fetchall()
 
 
-EP_COLUMNS = ["edition", "soc_code", "title", "ep_base_persons", "oews_employment", "ep_over_oews"]
+EP_COLUMNS = ["edition", "soc_code", "title", "ep_base_jobs", "oews_employment", "ep_over_oews"]
 
 
 def _ep_rule(tolerance: float) -> str:

@@ -18,8 +18,13 @@ from pipeline.settings import SQL_DIR
 from pipeline.snapshot_store import SnapshotMeta
 
 
-def record_lineage(con, snaps: list[SnapshotMeta], counts: dict[str, int], built_at: str) -> None:
-    """Replace the lineage rows of the given tables: one row per (table, snapshot) with the table's row count."""
+def record_lineage(
+    con, snaps: list[SnapshotMeta], counts: dict[str, int], built_at: str, table_parts: dict[str, str] | None = None
+) -> None:
+    """Replace the lineage rows of the given tables: one row per (table, snapshot) with the table's row count.
+
+    ``table_parts`` names, for a table loaded from one part of its source only, that part: the table is then
+    traced to that part's snapshots alone (each cited-facts table to its own file), not to all of the source's."""
     con.execute(
         """
         CREATE TABLE IF NOT EXISTS meta_table_lineage (
@@ -29,7 +34,8 @@ def record_lineage(con, snaps: list[SnapshotMeta], counts: dict[str, int], built
     )
     con.execute("DELETE FROM meta_table_lineage WHERE list_contains(?, table_name)", [list(counts)])
     for table, n in counts.items():
-        for s in snaps:
+        part = (table_parts or {}).get(table)
+        for s in [s for s in snaps if part is None or s.part == part]:
             con.execute(
                 "INSERT INTO meta_table_lineage VALUES (?, ?, ?, ?, ?)", [table, s.source_id, s.sha256, n, built_at]
             )

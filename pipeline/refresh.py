@@ -124,6 +124,29 @@ def merge_source(
     return new_pins, changes + retired
 
 
+def _retire_package_stand_ins(module, new_pins: list[dict], result: FetchResult) -> tuple[list[dict], list[Change]]:
+    """A package origin stands in for the whole source (the CPI's cpi.db, for example): once a complete fetch
+    brings the source from a higher origin, the package's pins are retired, whatever their part names."""
+    fetched_rank = min(ORIGIN_RANK.get(s.origin, 0) for s in result.snapshots)
+    if fetched_rank <= ORIGIN_RANK["package"]:
+        return new_pins, []
+    stale = [p for p in new_pins if p.get("origin") == "package"]
+    origin = ", ".join(sorted({s.origin for s in result.snapshots}))
+    return [p for p in new_pins if p.get("origin") != "package"], [
+        Change(
+            module.SOURCE_ID,
+            part_of(p),
+            "retired",
+            p["size_bytes"],
+            None,
+            p.get("rows"),
+            None,
+            f"superseded: a complete fetch returned the source from the {origin} origin",
+        )
+        for p in stale
+    ]
+
+
 def _retire_superseded(
     module, new_pins: list[dict], result: FetchResult, changes: list[Change]
 ) -> tuple[list[dict], list[Change]]:
@@ -134,8 +157,10 @@ def _retire_superseded(
     complete fetch is one with nothing unreachable. If what it returned ranks below the pins it would retire (a
     fallback origin), the better pins stay and the fallback's are not pinned.
     """
-    if not getattr(module, "FETCH_IS_WHOLE_RELEASE", False) or result.unreachable or not result.snapshots:
+    if result.unreachable or not result.snapshots:
         return new_pins, []
+    if not getattr(module, "FETCH_IS_WHOLE_RELEASE", False):
+        return _retire_package_stand_ins(module, new_pins, result)
     fetched = {snap.sha256 for snap in result.snapshots}
     stale = [p for p in new_pins if p["sha256"] not in fetched]
     if not stale:

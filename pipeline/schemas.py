@@ -48,6 +48,13 @@ SEED_AND_MART_RULES: dict[str, TableRules] = {
     "mart_oews__setting_wages": TableRules(key=("soc_code", "setting_id"), ordered=(HOURLY_CHAIN, ANNUAL_CHAIN)),
     "mart_ep__occupation_outlook": TableRules(key=("edition", "soc_code")),
     "mart_comp__samples_vs_oews": TableRules(key=("sample_id",)),
+    "mart_oews__real_wages": TableRules(
+        key=("reference_year", "soc_code"),
+        ordered=(
+            ("hourly_p10_wage_real_usd", "hourly_median_wage_real_usd", "hourly_p90_wage_real_usd"),
+            ("annual_p10_wage_real_usd", "annual_median_wage_real_usd", "annual_p90_wage_real_usd"),
+        ),
+    ),
 }
 
 TABLE_RULES: dict[str, TableRules] = {

@@ -110,14 +110,14 @@ def test_ep_below_oews_for_a_report_occupation_fails(tmp_path):
         tmp_path,
         "CREATE TABLE stg_ep__occupation_projections AS SELECT '2024-34' AS edition, '29-1122' AS soc_code, "
         "'Occupational therapists' AS occupation_title, 'Line item' AS occupation_type, 2024 AS base_year, "
-        "100000 AS employment_base_persons",
+        "100000 AS employment_base_jobs",
         "CREATE TABLE core_oews__national_wage_history AS SELECT 2024 AS reference_year, '29-1122' AS soc_code, "
         "152280 AS employment_count",
     )
     # The books' occupations are the report's SOC and the catalogue's (the ReportParams resource).
     report = ReportParams(soc="29-1123", catalog_socs=["29-1127", "29-1122"])
     check = stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report)
-    assert not check.passed and "ep_base_persons=100000, oews_employment=152280" in check.description
+    assert not check.passed and "ep_base_jobs=100000, oews_employment=152280" in check.description
     report = ReportParams(soc="29-1123", catalog_socs=["29-1127"])
     assert stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report).passed
 

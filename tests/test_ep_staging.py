@@ -88,12 +88,12 @@ def test_ot_2024_34(loaded):
     assert (r["base_year"], r["projection_year"]) == (2024, 2034)
     assert r["occupation_title"] == "Occupational therapists"  # printed with 8 leading spaces of hierarchy
     assert r["occupation_type"] == "Line item"
-    assert r["employment_base_persons"] == 160_000
-    assert r["employment_projected_persons"] == 182_100
-    assert r["employment_change_persons"] == 22_100
+    assert r["employment_base_jobs"] == 160_000
+    assert r["employment_projected_jobs"] == 182_100
+    assert r["employment_change_jobs"] == 22_100
     assert r["employment_change_pct"] == pytest.approx(13.8)
     assert r["self_employed_pct"] == pytest.approx(2.2)
-    assert r["openings_annual_avg_persons"] == 10_200
+    assert r["openings_annual_avg_count"] == 10_200
     assert r["median_annual_wage_usd"] == 98_340
     assert r["median_annual_wage_flag"] is None and r["median_annual_wage_lower_bound_usd"] is None
     assert r["median_wage_year"] == 2024
@@ -109,11 +109,11 @@ def test_ot_2016_26(loaded):
     # docs/source-formats.md, EP: "2016–26: 130.4 → 161.4 (+31.0, +23.8%), openings 10.2/yr".
     r = _row(loaded[0], "2016-26", "29-1122")
     assert (r["base_year"], r["projection_year"]) == (2016, 2026)
-    assert r["employment_base_persons"] == 130_400
-    assert r["employment_projected_persons"] == 161_400
-    assert r["employment_change_persons"] == 31_000
+    assert r["employment_base_jobs"] == 130_400
+    assert r["employment_projected_jobs"] == 161_400
+    assert r["employment_change_jobs"] == 31_000
     assert r["employment_change_pct"] == pytest.approx(23.8)
-    assert r["openings_annual_avg_persons"] == 10_200
+    assert r["openings_annual_avg_count"] == 10_200
     # Not in docs/source-formats.md; read by hand from occupation_2016-26.xlsx, sheet "Table 1.7", row 422:
     # ('Occupational therapists', '29-1122', 'Line item', 130.4, 161.4, 31, 23.8, 6.5, 10.2, 83200,
     #  "Master's degree", 'None', 'None'); H2 "Percent self employed, 2016", J2 "Median annual wage, 2017(1)".
@@ -130,16 +130,16 @@ def test_total_all_occupations(loaded):
     # source-formats.md, EP / Table 1.2 row 3: 'Total, all occupations', '00-0000', 'Summary', 169956.1, 175167.9, ...,
     # 5211.8, 3.1, 5.8, 18863.3, 49500, '—' (education).
     r = _row(con, "2024-34", "00-0000")
-    assert (r["employment_base_persons"], r["employment_projected_persons"]) == (169_956_100, 175_167_900)
-    assert r["employment_change_persons"] == 5_211_800
-    assert r["openings_annual_avg_persons"] == 18_863_300
+    assert (r["employment_base_jobs"], r["employment_projected_jobs"]) == (169_956_100, 175_167_900)
+    assert r["employment_change_jobs"] == 5_211_800
+    assert r["openings_annual_avg_count"] == 18_863_300
     assert r["occupation_type"] == "Summary"
     assert r["entry_education"] is None  # '—'
     # 2016-26 Table 1.7 row 4: 'Total, all occupations', '00-0000', 'Summary', 156063.8, 167582.3, 11518.6, 7.4,
     # 6.1, 18742, 37690, '—'.
     r = _row(con, "2016-26", "00-0000")
-    assert (r["employment_base_persons"], r["employment_projected_persons"]) == (156_063_800, 167_582_300)
-    assert r["openings_annual_avg_persons"] == 18_742_000
+    assert (r["employment_base_jobs"], r["employment_projected_jobs"]) == (156_063_800, 167_582_300)
+    assert r["openings_annual_avg_count"] == 18_742_000
     assert r["self_employed_pct"] == pytest.approx(6.1)
     assert r["median_annual_wage_usd"] == 37_690
 
@@ -150,7 +150,7 @@ def test_em_dash_is_null(loaded):
     # 2016-26 too (Table 1.7 row 480). The rest of the row is there.
     r = _row(con, "2024-34", "31-2011")
     assert r["self_employed_pct"] is None
-    assert (r["employment_base_persons"], r["openings_annual_avg_persons"]) == (49_200, 7_200)
+    assert (r["employment_base_jobs"], r["openings_annual_avg_count"]) == (49_200, 7_200)
     assert _row(con, "2016-26", "31-2011")["self_employed_pct"] is None
     # '—' counts in the self-employed column, by hand: 219 (2024-34 Table 1.2 J), 229 (2016-26 Table 1.7 H).
     nulls = dict(
@@ -199,8 +199,8 @@ def test_counts_and_uniqueness(loaded, ep_files):
     assert (
         con.execute(
             "SELECT count(*) FROM stg_ep__occupation_projections WHERE occupation_title <> "
-            "trim(occupation_title) OR employment_base_persons IS NULL OR "
-            "openings_annual_avg_persons IS NULL"
+            "trim(occupation_title) OR employment_base_jobs IS NULL OR "
+            "openings_annual_avg_count IS NULL"
         ).fetchone()[0]
         == 0
     )
@@ -301,15 +301,15 @@ def test_split_sheets_join_on_soc(tmp_path):
     con, counts = _load(tmp_path, store, [_put(store, path, "2030-40")])
     assert counts == {"stg_ep__occupation_projections": 3, "stg_ep__editions": 1}
     ot = _row(con, "2030-40", "29-1122")
-    assert (ot["employment_base_persons"], ot["employment_projected_persons"]) == (170_400, 190_000)
-    assert ot["openings_annual_avg_persons"] == 10_700
+    assert (ot["employment_base_jobs"], ot["employment_projected_jobs"]) == (170_400, 190_000)
+    assert ot["openings_annual_avg_count"] == 10_700
     assert (ot["self_employed_pct"], ot["median_annual_wage_usd"], ot["median_wage_year"]) == (3.1, 101000, 2031)
     assert ot["occupation_title"] == "Occupational therapists"
     assert ot["source_sheet"] == "Table 1.2 + Table 1.7"
     total = _row(con, "2030-40", "00-0000")  # not on the characteristics sheet: its characteristics are NULL
-    assert total["employment_base_persons"] == 170_000_000 and total["self_employed_pct"] is None
+    assert total["employment_base_jobs"] == 170_000_000 and total["self_employed_pct"] is None
     surgeons = _row(con, "2030-40", "29-1240")
-    assert surgeons["openings_annual_avg_persons"] is None  # 'n/a'
+    assert surgeons["openings_annual_avg_count"] is None  # 'n/a'
     assert surgeons["self_employed_pct"] is None  # '—'
     assert (surgeons["median_annual_wage_flag"], surgeons["median_annual_wage_lower_bound_usd"]) == (
         "top_coded",

@@ -143,13 +143,13 @@ def test_ces_revisions_are_kept_in_staging_and_core_takes_the_newest(ces_two_vin
     april = core[date(2025, 4, 1)]
     assert april["is_preliminary"] is True and april["footnote_codes"] == "P"
     assert april["vintages"] == 1 and april["revised"] is False
-    assert april["employment_persons"] == 141_000
+    assert april["employment_jobs"] == 141_000
     assert (april["naics_code"], april["setting_id"]) == ("62134", "outpatient")
     assert april["seasonally_adjusted"] is True
     assert (april["ces_industry_code"], april["data_type_code"]) == ("65621340", "01")
 
 
-def test_ces_dash_is_null_with_a_flag_and_thousands_become_persons(ces_two_vintages):
+def test_ces_dash_is_null_with_a_flag_and_thousands_become_jobs(ces_two_vintages):
     con, *_ = ces_two_vintages
     dash = rows(
         con, f"SELECT value, value_flag FROM stg_ces__observations WHERE series_id = '{CES_NSA}' AND period = 'M03'"
@@ -157,7 +157,7 @@ def test_ces_dash_is_null_with_a_flag_and_thousands_become_persons(ces_two_vinta
     assert dash == [{"value": None, "value_flag": "not_available"}] * 2
     core = rows(
         con,
-        f"SELECT month_start, value, value_flag, employment_persons, revised, seasonally_adjusted, "
+        f"SELECT month_start, value, value_flag, employment_jobs, revised, seasonally_adjusted, "
         f"setting_id FROM core_ces__monthly_employment WHERE series_id = '{CES_NSA}' "
         f"ORDER BY month_start",
     )
@@ -165,12 +165,12 @@ def test_ces_dash_is_null_with_a_flag_and_thousands_become_persons(ces_two_vinta
         "month_start": date(2025, 3, 1),
         "value": None,
         "value_flag": "not_available",
-        "employment_persons": None,
+        "employment_jobs": None,
         "revised": False,
         "seasonally_adjusted": False,
         "setting_id": "baseline_health_care",
     }
-    assert core[3]["employment_persons"] == 22_581_700  # 22581.7 thousand, rounded, not 22581699
+    assert core[3]["employment_jobs"] == 22_581_700  # 22581.7 thousand, rounded, not 22581699
     assert core[0]["value_flag"] is None
 
 
@@ -182,7 +182,7 @@ def test_ces_column_types_and_industry_lookup(ces_two_vintages):
         ).fetchall()
     )
     assert types["month_start"] == "DATE" and types["value"] == "DOUBLE"
-    assert types["employment_persons"] == "BIGINT" and types["vintages"] == "INTEGER"
+    assert types["employment_jobs"] == "BIGINT" and types["vintages"] == "INTEGER"
     assert types["revised"] == "BOOLEAN" and types["retrieved_at"] == "VARCHAR"
     assert rows(con, "SELECT * FROM stg_ces__industries ORDER BY industry_code DESC LIMIT 1") == [
         {

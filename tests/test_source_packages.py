@@ -40,11 +40,13 @@ def test_registry_finds_every_source_package_in_its_declared_order():
     assert [m.SOURCE_ID for m in SOURCES] == [
         "oews_current",
         "oews_history",
+        "cpi",
         "employment_projections",
         "ces",
         "jolts",
         "compensation_samples",
         "ftc",
+        "cited_facts",
     ]
 
 
@@ -195,3 +197,21 @@ def test_domain_seeds_agree_with_the_sources_that_use_them():
     assert sorted(map(sorted, ledger.values())) == sorted(
         sorted(by_setting[s] for s in groups if groups[s] == g) for g in set(groups.values())
     )
+
+
+def test_every_source_package_is_in_the_independence_contract():
+    """import-linter keeps source packages from importing each other, but only those its contract lists."""
+    import tomllib
+
+    from pipeline.settings import PROJECT_ROOT
+
+    contracts = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    independent = next(c for c in contracts if c["type"] == "independence")["modules"]
+    assert sorted(independent) == sorted(m.__name__ for m in SOURCES)
+
+
+@pytest.mark.parametrize("module", SOURCES, ids=lambda m: m.SOURCE_ID)
+def test_every_source_says_where_its_official_page_is_and_what_it_holds(module):
+    page = module.OFFICIAL_PAGE_URL
+    assert page is None or page.startswith("https://"), page
+    assert module.HOLDS in ("data", "documents")

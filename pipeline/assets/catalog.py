@@ -8,6 +8,7 @@ import pandas as pd
 from pipeline.assets.snapshot import ASSET_NAMES, snapshot_states
 from pipeline.incremental import StepState, fingerprint
 from pipeline.resources import WarehouseResource
+from pipeline.sources.registry import BY_ID
 from pipeline.transaction import transaction
 
 SNAPSHOT_COLUMNS = (
@@ -55,7 +56,9 @@ def meta_catalog(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     states = snapshot_states(p.state_dir)
     # The snapshots' metadata too, not only their hashes: a sidecar repaired from the lock changes no hash but
     # does change what meta_snapshots says. (Not obtained_from: where a build found bytes differs run to run.)
-    fp = fingerprint([(s.get("fingerprint"), s.get("snapshots")) for s in states])
+    # And what each source package declares about itself (its official page, what it holds): a changed link
+    # must reach meta_sources even when no snapshot changed.
+    fp = fingerprint([(s.get("fingerprint"), s.get("snapshots"), _declared(s["source_id"])) for s in states])
     step = StepState(p.state_dir, "meta_catalog")
     if step.is_current(fp) and p.duckdb_path.exists():
         context.log.info("The snapshot catalogue is up to date.")
@@ -102,6 +105,7 @@ def _frames(states: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "snapshots_in_build": len(state["snapshots"]),
                 "snapshots_absent": len(state["absent"]),
                 "note": _source_note(state),
+                **_declared(state["source_id"]),
             }
         )
     columns = [*SNAPSHOT_COLUMNS, "status", "obtained_from", "extra_json"]
@@ -111,7 +115,23 @@ def _frames(states: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     for col in columns:
         if col not in ("size_bytes", "rows", "http_status"):
             snapshots[col] = snapshots[col].astype("string")
-    return snapshots, pd.DataFrame(source_rows)
+    sources = pd.DataFrame(source_rows)
+    for col in ("official_page_url", "official_index_url", "holds"):
+        if col in sources:
+            sources[col] = sources[col].astype("string")  # VARCHAR in DuckDB even when no source declares one
+    return snapshots, sources
+
+
+def _declared(source_id: str) -> dict[str, str | None]:
+    """What the source package declares for readers (pipeline/sources/base.py): the official page a source line
+    links to (``{soc_compact}`` filled in per occupation), the page to use when no single occupation applies,
+    and whether the source holds data or documents (the "Not in this build" note words each so)."""
+    module = BY_ID.get(source_id)
+    return {
+        "official_page_url": getattr(module, "OFFICIAL_PAGE_URL", None),
+        "official_index_url": getattr(module, "OFFICIAL_INDEX_URL", None),
+        "holds": getattr(module, "HOLDS", None),
+    }
 
 
 def _source_note(state: dict) -> str:

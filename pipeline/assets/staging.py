@@ -15,6 +15,7 @@ from pipeline.domain import DOMAIN_SEEDS
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.lineage import record_lineage
 from pipeline.resources import WarehouseResource
+from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
 from pipeline.sources.registry import SOURCES
 from pipeline.sources.table_spec import TableSpec
@@ -45,6 +46,7 @@ def code_files(module) -> list[str]:
             elif name == "pipeline.domain":
                 files.update(str(path) for path in DOMAIN_SEEDS)
                 files.add(inspect.getfile(origin))
+    files.update(str(path) for path in getattr(module, "SEED_FILES", ()))  # project files its loader reads
     return sorted(files)
 
 
@@ -52,7 +54,7 @@ def load_transaction(con, module, store: SnapshotStore, snaps: list[SnapshotMeta
     """Load a source's tables and their lineage rows in one transaction."""
     with transaction(con):
         counts = module.load_staging(con, store, snaps)
-        record_lineage(con, snaps, counts, built_at)
+        record_lineage(con, snaps, counts, built_at, getattr(module, "TABLE_PARTS", None))
     return counts
 
 
@@ -73,7 +75,8 @@ def _staging_asset(module) -> dg.AssetsDefinition:
         raw = StepState(p.state_dir, raw_name).saved()
         snaps = [SnapshotMeta(**s) for s in raw["snapshots"]]
         step = StepState(p.state_dir, step_name)
-        fp = fingerprint(raw["fingerprint"], hash_files(code_files(module)))
+        settings = [setting(name) for name in getattr(module, "STAGING_SETTINGS", ())]  # e.g. the CPI deflator
+        fp = fingerprint(raw["fingerprint"], hash_files(code_files(module)), settings)
         if step.is_current(fp) and p.duckdb_path.exists():
             context.log.info(f"{step_name} is up to date with its snapshots; nothing to do.")
             counts = step.saved()["counts"]

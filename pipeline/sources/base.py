@@ -20,7 +20,15 @@ A source is one package, ``pipeline/sources/<source_id>/``, found by pipeline/so
   (monthly series whose revisions we keep);
 - optionally ``offline_snapshots(store) -> list[SnapshotMeta]``: an origin that needs no network (a package);
 - optionally ``MAX_DOWNLOAD_BYTES``: a cap on one download of this source, below the setting http_max_bytes
-  (pipeline/sources/limits.py; HTML pages and JSON API answers already have small caps of their own).
+  (pipeline/sources/limits.py; HTML pages and JSON API answers already have small caps of their own);
+- ``OFFICIAL_PAGE_URL``: the official page a source line links to (``{soc_compact}`` is replaced by the SOC code
+  without its hyphen, for a page per occupation), or None when there is no one page; optionally
+  ``OFFICIAL_INDEX_URL``, the page for a code with no page of its own;
+- ``HOLDS``: ``"data"`` or ``"documents"``, so the "Not in this build" note says what a reader misses;
+- optionally ``TABLE_PARTS``: for a table loaded from one part only, that part (its lineage then names only
+  that part's snapshots);
+- optionally ``SEED_FILES`` and ``STAGING_SETTINGS``: project files and settings its loader reads besides its
+  snapshots, so a change to them rebuilds its staging tables.
 
 The modules beside the packages (this one, http, bls_api, xlsx, limits, errors, typed_table, table_spec,
 oews_format, monthly_series_load) are shared by the sources and import none of them. Within a package,
@@ -173,5 +181,21 @@ def keep_valid(
     return snap
 
 
+# ---------------------------------------------------------------- when a snapshot was retrieved
+# A snapshot's retrieval time is a fact about the snapshot, recorded once: a refresh reads the clock when it takes
+# the bytes (``now_utc``), and the lock keeps that time. A build never reads the clock for a snapshot: a pinned
+# snapshot's time is the lock's (pipeline/snapshots.py rewrites every field the pin records), and a file an offline
+# origin hands a build without a pin (no refresh has taken it) has no retrieval time at all: ``NOT_RETRIEVED``,
+# which the pages say in words. So two builds from the same lock print the same times.
+NOT_RETRIEVED = ""
+
+
 def now_utc() -> str:
+    """The clock, for a refresh taking bytes from their origin; a build uses the lock's times instead."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def retrieval_time(*, refresh: bool) -> str:
+    """The retrieval time to record for bytes an origin hands over: the clock during a refresh (the lock will keep
+    it), ``NOT_RETRIEVED`` during a build (a pinned snapshot's time is then taken from the lock)."""
+    return now_utc() if refresh else NOT_RETRIEVED

@@ -12,10 +12,11 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 import requests
 from requests.adapters import HTTPAdapter
+from tqdm import tqdm
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
@@ -184,7 +185,11 @@ def _store_body(
     resp.raw.decode_content = True
     body = _BudgetedBody(resp.raw, budget)
     _check_body_kind(url, expect, resp.headers.get("Content-Type", ""), body.sniff(512))
-    with explain_disk_full(f"the download of {url}", store.root / "tmp"):
+    with (
+        explain_disk_full(f"the download of {url}", store.root / "tmp"),
+        _progress(meta.get("filename") or url, resp.headers.get("Content-Length")) as bar,
+    ):
+        body.on_chunk = bar.update
         snap = store.put_stream(body, **meta)
     expected = resp.headers.get("Content-Length")
     if expected and resp.headers.get("Content-Encoding") in (None, "identity"):
@@ -195,6 +200,14 @@ def _store_body(
                 f"{expected} announced. Try the refresh again."
             )
     return snap
+
+
+def _progress(name: str, content_length: str | None) -> tqdm:
+    """Bytes and rate of a download on a maintainer's terminal; nothing when stderr is not one (CI, logs)."""
+    total = int(content_length) if content_length and content_length.isdigit() else None
+    return tqdm(
+        total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024, leave=False, disable=None, mininterval=0.5
+    )
 
 
 def _meta(url, resp, source_id, part, filename, license, citation, extra) -> dict:
@@ -308,6 +321,7 @@ class _BudgetedBody:
         self._budget = budget
         self._sniffed = b""
         self.received = 0
+        self.on_chunk: Callable[[int], object] = lambda n: None  # a progress bar's update, when there is one
 
     def sniff(self, n: int) -> bytes:
         """The first ``n`` bytes (fewer if the body is shorter), given again by the next read()."""
@@ -325,5 +339,6 @@ class _BudgetedBody:
         self._budget.check(self.received)
         chunk = self._raw.read1(n)
         self.received += len(chunk)
+        self.on_chunk(len(chunk))
         self._budget.check(self.received)
         return chunk

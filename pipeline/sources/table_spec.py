@@ -21,7 +21,7 @@ class Column:
     name: str
     type: str  # the DuckDB type as DESCRIBE names it: VARCHAR, BIGINT, INTEGER, DOUBLE, BOOLEAN, DATE
     description: str
-    unit: str | None = None  # "USD", "USD per hour", "persons", "percent", ...; None for codes and text
+    unit: str | None = None  # "USD", "USD per hour", "jobs", "percent", ...; None for codes and text
     not_null: bool = False
 
     @property

@@ -25,6 +25,8 @@ TITLE = "Current Employment Statistics (CES): monthly employment by industry"
 ORDER = 40  # a refresh takes the sources in this order
 ASSET_NAME = "raw_ces__industry_employment"
 STAGING_STEP = "stg_ces"
+OFFICIAL_PAGE_URL = "https://www.bls.gov/ces/"  # the page a source line links to
+HOLDS = "data"  # numbers, not documents: the "Not in this build" note words its absence so
 LICENSE = "Public domain (U.S. Government work, BLS)"
 CITATION = (
     "U.S. Bureau of Labor Statistics, Current Employment Statistics (CES), https://www.bls.gov/ces/. "

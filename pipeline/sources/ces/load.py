@@ -2,7 +2,7 @@
 stg_ces__series_without_data (declared in tables.py), through the loader CES shares with JOLTS
 (pipeline/sources/monthly_series_load.py).
 
-The core table adds ``employment_persons`` (value is thousands of employees) and each industry's NAICS code, CES
+The core table adds ``employment_jobs`` (value is thousands of employees) and each industry's NAICS code, CES
 label and care setting (series.SERIES_INDUSTRIES). stg_ces__industries is the ``ce.industry`` lookup when it is
 pinned, else an empty table with the same columns. Runs inside the caller's transaction (no BEGIN/COMMIT here).
 """
@@ -60,7 +60,7 @@ def load_staging(con: duckdb.DuckDBPyConnection, store: SnapshotStore, snaps: li
                 "industry_name": "lbl.industry_name",
                 "setting_id": "lbl.setting_id",
                 # value is thousands of employees; round, since 22581.7 * 1000 is not exactly an integer in binary.
-                "employment_persons": "CAST(round(o.value * 1000) AS BIGINT)",
+                "employment_jobs": "CAST(round(o.value * 1000) AS BIGINT)",
             },
             join="LEFT JOIN _ces_labels AS lbl ON lbl.code = o.ces_industry_code",
         )

@@ -33,7 +33,7 @@ CORE = TableSpec(
             "The care setting the industry stands for (warehouse/seeds/settings.csv), or a baseline.",
         ),
         *_TAIL[:4],
-        Column("employment_persons", "BIGINT", "value x 1,000, rounded.", "persons"),
+        Column("employment_jobs", "BIGINT", "value x 1,000, rounded.", "jobs"),
         *_TAIL[4:],
         *CORE_TAIL,
     ),

@@ -34,12 +34,13 @@ Amounts are kept as stated; annualising is a later step (``annualise`` documents
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 from pipeline.settings import PROJECT_ROOT
 from pipeline.snapshot_store import SnapshotMeta
-from pipeline.sources.base import FetchContext, FetchResult, keep_valid, now_utc
+from pipeline.sources.base import FetchContext, FetchResult, keep_valid, retrieval_time
 from pipeline.sources.compensation_samples.load import load_staging  # noqa: F401  (its loader)
 from pipeline.sources.compensation_samples.samples import (  # noqa: F401
     COLUMNS,
@@ -59,6 +60,9 @@ ORDER = 60  # a refresh takes the sources in this order
 ASSET_NAME = "raw_comp__samples"
 STAGING_STEP = "stg_comp"
 TITLE = "Compensation samples (pay observations kept by the maintainers, with provenance per row)"
+# No official page: every row cites where its pay was seen.
+OFFICIAL_PAGE_URL = None
+HOLDS = "data"  # numbers, not documents: the "Not in this build" note words its absence so
 LICENSE = (
     "Compiled by the project's maintainers; each observation remains subject to the terms of its origin "
     "(origin_reference)"
@@ -75,15 +79,16 @@ def csv_path() -> Path:
     return Path(os.environ.get("COMPENSATION_SAMPLES_CSV") or PROJECT_ROOT / "warehouse" / "seeds" / FILENAME)
 
 
-def _store_file(store, path: Path) -> SnapshotMeta:
-    """The repository's CSV as a snapshot: the same record whether a refresh or an offline build stores it."""
+def _store_file(store, path: Path, *, refresh: bool) -> SnapshotMeta:
+    """The repository's CSV as a snapshot: the same record whether a refresh or an offline build stores it, but
+    for its retrieval time, which only a refresh records (``base.retrieval_time``)."""
     return store.put_file(
         path,
         source_id=SOURCE_ID,
         part=FILENAME,
         filename=FILENAME,
         url=REPOSITORY_URL,
-        retrieved_at=now_utc(),
+        retrieved_at=retrieval_time(refresh=refresh),
         origin="repository",
         relation="identical",
         license=LICENSE,
@@ -92,11 +97,20 @@ def _store_file(store, path: Path) -> SnapshotMeta:
 
 
 def offline_snapshots(store) -> list:
-    """The file as it is in the repository now; a build uses it only if it still hashes to the pinned bytes."""
+    """The file as it is in the repository now; a build uses it only if it still hashes to the pinned bytes.
+
+    A build of a lock that pins no samples file uses it as it is, unpinned: no retrieval time (no refresh took
+    it), and its row count when it reads as a samples file (the store's sidecar is left as it is: the store is
+    shared with editions that pin these bytes).
+    """
     path = csv_path()
     if not path.is_file():
         return []
-    return [_store_file(store, path)]
+    snap = _store_file(store, path, refresh=False)
+    try:
+        return [dataclasses.replace(snap, rows=validate(store.object_path(snap.sha256), snap))]
+    except SourceFileError:
+        return [snap]  # an invalid file: the staging step reports what is wrong with it
 
 
 def fetch(ctx: FetchContext) -> FetchResult:
@@ -115,7 +129,7 @@ def fetch(ctx: FetchContext) -> FetchResult:
         result.unreachable[FILENAME] = str(exc)
         ctx.progress(f"  compensation_samples.csv: invalid, previous pin kept: {exc}")
         return result
-    meta = _store_file(ctx.store, path)
+    meta = _store_file(ctx.store, path, refresh=True)
     try:
         meta = keep_valid(ctx.store, meta, validate)
     except SourceFileError as exc:  # the file changed between the check and the copy

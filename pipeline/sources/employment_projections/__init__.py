@@ -24,6 +24,8 @@ TITLE = "BLS Employment Projections: occupation matrix"
 ORDER = 30  # a refresh takes the sources in this order
 ASSET_NAME = "raw_ep__occupation_matrix"
 STAGING_STEP = "stg_ep"
+OFFICIAL_PAGE_URL = "https://www.bls.gov/emp/tables/occupational-projections-and-characteristics.htm"
+HOLDS = "data"  # numbers, not documents: the "Not in this build" note words its absence so
 LICENSE = "Public domain (U.S. Government work, BLS)"
 CITATION = (
     "U.S. Bureau of Labor Statistics, Employment Projections program, National Employment Matrix, "

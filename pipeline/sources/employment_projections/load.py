@@ -242,14 +242,14 @@ def read_edition(path: Path, snap: SnapshotMeta) -> tuple[dict, list[dict]]:
                 "occupation_type": _text(cell("type")[0]),
                 # Employment and openings are published in thousands: x1000 and rounded to whole persons
                 # (160.0 -> 160000, 10.2 -> 10200; rounding removes float noise such as 182099.99999999997).
-                "employment_base_persons": _persons(_number(row[base_col], f"{where} (employment {base_year})", name)),
-                "employment_projected_persons": _persons(
+                "employment_base_jobs": _persons(_number(row[base_col], f"{where} (employment {base_year})", name)),
+                "employment_projected_jobs": _persons(
                     _number(row[proj_col], f"{where} (employment {proj_year})", name)
                 ),
-                "employment_change_persons": _persons(_number(*cell("change"), name)),
+                "employment_change_jobs": _persons(_number(*cell("change"), name)),
                 "employment_change_pct": _number(*cell("change_pct"), name),  # percent as printed: 13.8 = 13.8%
                 "self_employed_pct": _number(*cell("self_employed"), name),
-                "openings_annual_avg_persons": _persons(_number(*cell("openings"), name)),
+                "openings_annual_avg_count": _persons(_number(*cell("openings"), name)),
                 "median_annual_wage_usd": wage,
                 "median_annual_wage_flag": wage_flag,
                 "median_annual_wage_lower_bound_usd": wage_bound,

@@ -21,15 +21,15 @@ PROJECTIONS = TableSpec(
         Column("soc_code", "VARCHAR", "SOC code with the hyphen."),
         Column("occupation_title", "VARCHAR", "Occupation title as EP writes it."),
         Column("occupation_type", "VARCHAR", "Line item or Summary (an aggregate of line items)."),
-        Column("employment_base_persons", "BIGINT", "Employment in the base year, self-employed included.", "persons"),
-        Column("employment_projected_persons", "BIGINT", "Projected employment in the projection year.", "persons"),
-        Column("employment_change_persons", "BIGINT", "Projected change in employment.", "persons"),
+        Column("employment_base_jobs", "BIGINT", "Employment in the base year, self-employed included.", "jobs"),
+        Column("employment_projected_jobs", "BIGINT", "Projected employment in the projection year.", "jobs"),
+        Column("employment_change_jobs", "BIGINT", "Projected change in employment.", "jobs"),
         Column(
             "employment_change_pct", "DOUBLE", "Projected change in employment, as printed (13.8 = 13.8%).", "percent"
         ),
         Column("self_employed_pct", "DOUBLE", "Self-employed share of base-year employment.", "percent"),
         Column(
-            "openings_annual_avg_persons",
+            "openings_annual_avg_count",
             "BIGINT",
             "Average annual openings over the projection decade.",
             "persons per year",

@@ -25,6 +25,8 @@ TITLE = "FTC non-compete clause rule (16 CFR Part 910): rule page and press rele
 ORDER = 70  # a refresh takes the sources in this order
 ASSET_NAME = "raw_ftc__noncompete_documents"
 STAGING_STEP = "stg_ftc"
+OFFICIAL_PAGE_URL = "https://www.ftc.gov/legal-library/browse/rules/noncompete-rule"  # a source line links to it
+HOLDS = "documents"  # pages of text, not numbers: the "Not in this build" note words its absence so
 LICENSE = "Public domain (U.S. Government work, Federal Trade Commission)"
 CITATION = "U.S. Federal Trade Commission, Non-Compete Clause Rule, 16 CFR Part 910, https://www.ftc.gov/"
 

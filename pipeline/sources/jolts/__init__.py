@@ -21,6 +21,8 @@ TITLE = "Job Openings and Labor Turnover Survey (JOLTS): openings and churn, sec
 ORDER = 50  # a refresh takes the sources in this order
 ASSET_NAME = "raw_jolts__openings_and_churn"
 STAGING_STEP = "stg_jolts"
+OFFICIAL_PAGE_URL = "https://www.bls.gov/jlt/"  # the page a source line links to
+HOLDS = "data"  # numbers, not documents: the "Not in this build" note words its absence so
 LICENSE = "Public domain (U.S. Government work, BLS)"
 CITATION = (
     "U.S. Bureau of Labor Statistics, Job Openings and Labor Turnover Survey (JOLTS), https://www.bls.gov/jlt/. "

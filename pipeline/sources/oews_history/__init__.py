@@ -27,6 +27,8 @@ TITLE = "OEWS history: May workbooks since 2020"
 ORDER = 20  # a refresh takes the sources in this order
 ASSET_NAME = "raw_oews__history_workbooks"
 STAGING_STEP = "stg_oews_history"
+OFFICIAL_PAGE_URL = "https://www.bls.gov/oes/tables.htm"  # the page a source line links to
+HOLDS = "data"  # numbers, not documents: the "Not in this build" note words its absence so
 
 
 def years() -> list[int]:
