@@ -3,7 +3,9 @@
 - care settings and the industries that stand for them: ``settings.csv``;
 - how a claim groups the care settings: ``claim_groups.csv``;
 - the U.S. territories: ``territories.csv``;
-- the occupation families the practical chapters were written for: ``occupation_families.csv``.
+- the occupation families the practical chapters were written for: ``occupation_families.csv``;
+- the assistants and aides that work beside a profession, with the SOC definition that says so:
+  ``related_occupations.csv`` (read by the report only).
 
 warehouse/seeds/README.md says what each file holds. A malformed file stops whatever reads it with the file,
 the line and the field at fault.
@@ -12,6 +14,8 @@ the line and the field at fault.
 from __future__ import annotations
 
 import csv
+import re
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,7 +26,10 @@ SETTINGS_SEED = SEEDS_DIR / "settings.csv"
 CLAIM_GROUPS_SEED = SEEDS_DIR / "claim_groups.csv"
 TERRITORIES_SEED = SEEDS_DIR / "territories.csv"
 OCCUPATION_FAMILIES_SEED = SEEDS_DIR / "occupation_families.csv"
+# The seeds the warehouse's staging steps read: a change to one of them re-runs staging and the edition rebuild.
 DOMAIN_SEEDS = (SETTINGS_SEED, CLAIM_GROUPS_SEED, TERRITORIES_SEED, OCCUPATION_FAMILIES_SEED)
+# Read by the report alone (the "Similar occupations" page), so not among the seeds staging depends on.
+RELATED_OCCUPATIONS_SEED = SEEDS_DIR / "related_occupations.csv"
 
 SETTINGS_COLUMNS = [
     "setting_id",
@@ -36,6 +43,9 @@ SETTINGS_COLUMNS = [
 CLAIM_GROUP_COLUMNS = ["claim_id", "setting_id", "group_id", "group_label"]
 TERRITORY_COLUMNS = ["state_fips_code", "usps_code", "name"]
 OCCUPATION_FAMILY_COLUMNS = ["soc_code", "family", "role", "supervising_soc_code", "title"]
+RELATED_OCCUPATION_COLUMNS = ["soc_code", "related_soc_code", "relation", "citation", "url", "checked_on"]
+# relation: what the related occupation is to the profession in soc_code.
+RELATED_OCCUPATION_RELATIONS = ("assistant", "aide")
 
 
 class SeedFileError(RuntimeError):
@@ -191,3 +201,64 @@ def occupations_in_role(role: str) -> frozenset[str]:
 def supervising_profession() -> dict[str, str]:
     """Assistant SOC code -> the profession whose entry degree is its usual step up."""
     return {row["soc_code"]: row["supervising_soc_code"] for row in _families() if row["supervising_soc_code"]}
+
+
+# ---------------------------------------------------------------- occupations that work beside each other
+
+_SOC_CODE = re.compile(r"\d{2}-\d{4}")
+
+
+def _check_related_row(lineno: int, row: dict[str, str], path: Path) -> None:
+    def bad(field: str, why: str) -> SeedFileError:
+        return SeedFileError(path.name, f"line {lineno}, field {field}: {row[field]!r} {why}.")
+
+    for field in ("soc_code", "related_soc_code"):
+        if not _SOC_CODE.fullmatch(row[field]):
+            raise bad(field, "is not an SOC code NN-NNNN")
+    if row["relation"] not in RELATED_OCCUPATION_RELATIONS:
+        raise bad("relation", f"is not one of {', '.join(RELATED_OCCUPATION_RELATIONS)}")
+    if not row["citation"].strip():
+        raise bad("citation", "is empty: every pairing cites the source that states it")
+    if not row["url"].startswith(("https://", "http://")):
+        raise bad("url", "is not an http(s) address")
+    try:
+        date.fromisoformat(row["checked_on"])
+    except ValueError:
+        raise bad("checked_on", "is not a date YYYY-MM-DD") from None
+
+
+def _read_related(path: Path) -> tuple[dict[str, str], ...]:
+    rows = read_seed(path, RELATED_OCCUPATION_COLUMNS)
+    seen: dict[tuple[str, str], int] = {}
+    for lineno, row in enumerate(rows, start=2):
+        _check_related_row(lineno, row, path)
+        pair = (row["soc_code"], row["related_soc_code"])
+        if pair in seen:
+            raise SeedFileError(path.name, f"line {lineno}: the pair {pair} repeats line {seen[pair]}.")
+        seen[pair] = lineno
+    return tuple(rows)
+
+
+@lru_cache(maxsize=None)
+def _related() -> tuple[dict[str, str], ...]:
+    return _read_related(RELATED_OCCUPATIONS_SEED)
+
+
+def occupations_beside(soc: str, path: Path | None = None) -> list[dict[str, str]]:
+    """The occupations that work beside ``soc``, each with what it is to ``soc`` and the citation saying so.
+
+    A pairing is read both ways: a profession's page lists its assistants and aides ('assistant', 'aide'), an
+    assistant's or aide's page lists the profession it works for ('profession assisted'). Seed order is kept.
+    """
+    rows = _related() if path is None else _read_related(path)
+    out = []
+    for row in rows:
+        if row["soc_code"] == soc:
+            out.append({"soc_code": row["related_soc_code"], "relation": row["relation"]} | _cited(row))
+        elif row["related_soc_code"] == soc:
+            out.append({"soc_code": row["soc_code"], "relation": "profession assisted"} | _cited(row))
+    return out
+
+
+def _cited(row: dict[str, str]) -> dict[str, str]:
+    return {"citation": row["citation"], "url": row["url"], "checked_on": row["checked_on"]}

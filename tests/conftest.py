@@ -179,7 +179,7 @@ def built_book(tmp_path_factory, available_mirror):
     The mirror holds the pinned real files that could be had; without them the build goes on with those sources
     absent (as `make book` does), and the tests that read their numbers are marked real_files.
 
-    Returns (env dirs, html dir); the build's stdout is in <warehouse>/../build.log.
+    Returns (env dirs, html dir); the build's console output (stdout, then stderr) is in <warehouse>/../build.log.
     """
     import subprocess
     import sys
@@ -203,7 +203,7 @@ def built_book(tmp_path_factory, available_mirror):
         [sys.executable, "-m", "pipeline.build"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    (root / "build.log").write_text(result.stdout)
+    (root / "build.log").write_text(result.stdout + result.stderr)  # what a maintainer's console shows
     return dirs, Path(dirs["BUILD_DIR"]) / "29-1122" / "html"
 
 

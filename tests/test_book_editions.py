@@ -1,7 +1,8 @@
 """Editions in the book: the What changed page against the previous edition, and an earlier edition rebuilt.
 
 The committed editions are real locks from this project's history: 2026Q4 pinned only the OEWS current release,
-2026Q4.2 added the OEWS history, the Employment Projections, the CES lookups and the compensation samples.
+2026Q4.2 added the OEWS history, the Employment Projections, the CES lookups and the compensation samples, and
+2026Q4.3 (the live lock) added the CPI and the cited facts.
 """
 
 from __future__ import annotations
@@ -33,22 +34,22 @@ def what_changed(built_book):
 
 def test_what_changed_names_both_editions(what_changed):
     text = what_changed.get_text(" ", strip=True)
-    assert "This is edition 2026Q4.2 . It is compared with edition 2026Q4" in text
+    assert "This is edition 2026Q4.3 . It is compared with edition 2026Q4.2" in text
 
 
 def test_what_changed_lists_the_source_files_the_new_lock_added(what_changed, built_book):
     dirs, _ = built_book
     rows = {(r[0], r[1]): r for r in _table_rows(what_changed, "Source", "File")}
     with duckdb.connect(str(Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"), read_only=True) as con:
-        history = con.execute(
-            "SELECT part, substr(sha256, 1, 12) FROM meta_snapshots WHERE source_id = 'oews_history' ORDER BY part"
+        added = con.execute(
+            "SELECT source_id, part, substr(sha256, 1, 12) FROM meta_snapshots "
+            "WHERE source_id IN ('cpi', 'cited_facts') ORDER BY source_id, part"
         ).fetchall()
-    assert [p for p, _ in history] == ["oesm20nat", "oesm21nat", "oesm22nat", "oesm23nat", "oesm24nat"]
-    for part, sha in history:
-        assert rows[("oews_history", part)][2:5] == ["added", "—", sha]
-    assert rows[("employment_projections", "edition 2024-34")][2] == "added"
-    # The OEWS current release is the same file in both locks, so it is not listed as a change.
-    assert not any(source == "oews_current" for source, _ in rows)
+    assert {source for source, _, _ in added} == {"cpi", "cited_facts"}
+    for source, part, sha in added:
+        assert rows[(source, part)][2] == "added" and rows[(source, part)][4] == sha
+    # Files both locks pin with the same bytes are not listed as changes.
+    assert not any(source in ("oews_current", "oews_history", "employment_projections") for source, _ in rows)
 
 
 @pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
@@ -60,26 +61,24 @@ def test_what_changed_shows_the_headline_numbers_with_their_deltas(what_changed,
             "SELECT employment_count, annual_median_wage_usd FROM mart_oews__national_wages WHERE soc_code = '29-1122'"
         ).fetchall()[0]
         openings = con.execute(
-            "SELECT openings_annual_avg_persons FROM mart_ep__occupation_outlook "
+            "SELECT openings_annual_avg_count FROM mart_ep__occupation_outlook "
             "WHERE soc_code = '29-1122' AND is_latest_edition"
         ).fetchall()[0][0]
-    # Same OEWS release in both editions: the numbers agree and the page says there is no change.
+    # Same OEWS release, projections and wage history in both editions: the numbers agree and the page says so.
     assert rows["National employment"] == [f"{employment:,} (May 2025)"] * 2 + ["no change"]
     assert rows["Median annual wage"] == [f"${median:,.0f} (May 2025)"] * 2 + ["no change"]
-    # The projections and the wage history came with the second lock.
-    assert rows["Projected openings per year"] == [
-        "not in this edition",
-        f"{openings:,} (2024-34)",
-        "new in this edition",
-    ]
-    assert rows["Years of wage history"] == ["1 (2025–2025)", "6 (2020–2025)", "+5"]
+    assert rows["Projected openings per year"] == [f"{openings:,} (2024-34)"] * 2 + ["no change"]
+    assert rows["Years of wage history"] == ["6 (2020–2025)"] * 2 + ["no change"]
 
 
 def test_an_unrecorded_edition_is_refused_before_anything_runs(built_book):
     dirs, _ = built_book
     result = run_build(dirs, "--edition", "2025Q1")
     assert result.returncode == 2
-    assert "there is no edition 2025Q1" in result.stderr and "Recorded editions: 2026Q4, 2026Q4.2" in result.stderr
+    assert (
+        "there is no edition 2025Q1" in result.stderr
+        and "Recorded editions: 2026Q4, 2026Q4.2, 2026Q4.3" in result.stderr
+    )
     assert "dagster" not in result.stderr.lower()
 
 

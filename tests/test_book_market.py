@@ -38,7 +38,8 @@ def figure_alts(text: str) -> list[str]:
 def run_page(
     name: str, warehouse: Path, out_dir: Path, soc: str = "29-1122", title: str = "Occupational Therapists"
 ) -> tuple[str, Path]:
-    """Execute one chapter against ``warehouse``; return all its outputs as one string, and the downloads folder."""
+    """Execute one chapter against ``warehouse``; return its prose (the filled markdown cells a reader sees) and all
+    its outputs as one string, and the downloads folder."""
     downloads = out_dir / "data"
     out = out_dir / f"{name}.ipynb"
     execute_notebook(
@@ -56,6 +57,8 @@ def run_page(
     nb = nbformat.read(out, as_version=4)
     texts = []
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            texts.append(cell.source)
         for output in cell.get("outputs", []):
             assert output.output_type != "error", output
             data = output.get("data", {})
@@ -68,7 +71,7 @@ def run_page(
 
 def test_setting_pairs_judge_gaps_against_both_yardsticks():
     # OEWS May 2025, 29-1122, national industry cells (datatypes 04 mean, 05 wage RSE, 13 median):
-    # 621340 outpatient, 622300 inpatient rehab, 622100 acute, 621600 home health; national median $100,330.
+    # 621340 outpatient, 622300 inpatient rehab, 622100 acute, 621600 home health.
     settings = pd.DataFrame(
         {
             "setting_id": ["outpatient", "inpatient_rehab", "acute_hospital", "home_health"],
@@ -78,23 +81,28 @@ def test_setting_pairs_judge_gaps_against_both_yardsticks():
             "annual_median_wage_usd": [97940.0, 103050.0, 102920.0, 106300.0],
         }
     )
-    pairs = mp.setting_pairs(settings, 100330.0)
+    # The claims ledger's yardsticks (book/claims_ledger.yaml, C1): 5% above the lower mean, 2 combined SEs.
+    pairs = mp.setting_pairs(settings, 5.0, 2.0)
     top = pairs.iloc[0]
     assert (top.higher, top.lower) == ("Home health", "Outpatient")
     assert top.mean_gap_usd == pytest.approx(14110)
+    assert top.mean_gap_pct == pytest.approx(14.294, abs=0.001)  # 14,110 / 98,710: the ledger's 14.3%
     # 2 x sqrt((98,710 x 1.2%)^2 + (112,820 x 1.1%)^2) = 3,430.7
     assert top.sampling_band_usd == pytest.approx(3430.7, abs=1)
     assert top.distinguishable and top.material
     rehab_out = pairs[(pairs.higher_id == "inpatient_rehab") & (pairs.lower_id == "outpatient")].iloc[0]
-    assert rehab_out.distinguishable and not rehab_out.material  # $4,750 = 4.7% of the median, under 5%
+    assert rehab_out.distinguishable and not rehab_out.material  # $4,750 = 4.8% above outpatient, under 5%
     within = pairs[~pairs.cross_group]
     assert list(within.higher_id) == ["acute_hospital"]
-    verdict, sentence = mp.claim_verdict(pairs)
-    assert verdict == "holds in part"
-    assert "$14,110" in sentence and "Inpatient rehabilitation versus Outpatient" in sentence
+    # Acute's median ($102,920) is below rehab's ($103,050): the median gap is negative, over the lower median.
+    assert within.iloc[0].median_gap_pct == pytest.approx(-130 / 102920 * 100)
+    assert mp.clears_both(pairs[pairs.cross_group]).sum() == 4
+    assert mp.pairs_short_of_both(pairs) == (
+        "Inpatient rehabilitation against Outpatient, $4,750: beyond sampling error, but only 4.8% above the lower mean"
+    )
 
 
-def test_claim_verdict_when_gaps_are_within_sampling_error():
+def test_setting_pairs_when_gaps_are_within_sampling_error():
     # SYNTHETIC settings: three means within a few hundred dollars, wide RSEs.
     settings = pd.DataFrame(
         {
@@ -105,10 +113,10 @@ def test_claim_verdict_when_gaps_are_within_sampling_error():
             "annual_median_wage_usd": [None, None, None],
         }
     )
-    verdict, sentence = mp.claim_verdict(mp.setting_pairs(settings, 100000.0))
-    assert verdict == "does not hold" and "None of the 3" in sentence
-    one = settings.iloc[:1]
-    assert mp.claim_verdict(mp.setting_pairs(one, 100000.0))[0] == "cannot be tested"
+    pairs = mp.setting_pairs(settings, 5.0, 2.0)
+    assert len(pairs) == 3 and not mp.clears_both(pairs).any()
+    assert all(mp.pair_judgement(p) == "not material, within sampling error" for p in pairs.itertuples())
+    assert mp.setting_pairs(settings.iloc[:1], 5.0, 2.0).empty
 
 
 def test_seasonal_gap_is_averaged_by_calendar_month():
@@ -143,8 +151,8 @@ def test_settings_page_shows_the_settings_and_tests_the_claim(built_book):
     assert "28.5%" in page
     # Home health 621600 mean (OEUN000000062160029112204) $112,820 minus outpatient mean $98,710 = $14,110.
     assert "$112,820" in page and "$14,110" in page
-    # The verdict is generated from those gaps (see test_setting_pairs_judge_gaps_against_both_yardsticks).
-    assert "Verdict: the claim holds in part for Occupational Therapists" in page
+    # The verdict is the claims ledger's (claim C1; tests/test_claims_ledger.py checks the two pages agree).
+    assert "Verdict: the claim is supported for Occupational Therapists" in page
     # 561300 employment is '-' with footnote 8 in the release (OEUN000000056130029112201): not released.
     assert "not released by BLS" in page
     # Caveats from warehouse/seeds/settings.csv, and the statistic each chart shows.
@@ -337,7 +345,7 @@ def _synthetic_monthly_warehouse(path: Path) -> None:
                 "period": f"M{month.month:02d}",
                 "month_start": month.date(),
                 "value": persons / 1000,
-                "employment_persons": persons,
+                "employment_jobs": persons,
                 "value_flag": None,
                 "is_preliminary": False,
                 "footnote_codes": None,
@@ -365,9 +373,11 @@ def test_openings_page_draws_jolts_and_ces_when_present_synthetic(tmp_path):
     assert "<td>6.0%</td>" in text and "<td>4.5%</td>" in text and "<td>+1.5</td>" in text
     assert "preliminary" in text
     # SYNTHETIC seasonal offsets peak in March (+0.9) and bottom in December (-1.2).
-    assert "highest against the adjusted level in March and lowest in December" in text
+    flat = " ".join(text.split())  # the page's prose, wrapped in its markdown source, read as one line
+    assert "highest against the adjusted level in March and lowest in December" in flat
     # SYNTHETIC CES: 406,000 in December 2025, +6,000 (+1.5%) on December 2024.
-    assert "406,000" in text and "+6,000 people (+1.5%)" in text
+    # CES counts jobs (a person with two payroll jobs is counted twice), so the page says jobs.
+    assert "406,000 jobs" in flat and "+6,000 jobs (+1.5%)" in flat
     assert "SYNTHETIC JOLTS fixture (snapshot 555555555555)" in text
     for name in ["jolts_rates_sa", "jolts_latest", "jolts_seasonality", "ces_621340"]:
         assert (downloads / "openings_and_churn" / f"{name}.csv").exists(), name

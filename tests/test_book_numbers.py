@@ -155,9 +155,9 @@ def test_trend_years_and_method_break(pages):
     may2021 = row_cells(page, "May 2021")
     assert may2021[2].startswith("+1,220") and "method change" in may2021[-1]
     assert "nominal" in t and "not adjusted for inflation" in t
-    # The method change is drawn on both charts (rule and label inside the SVG)
+    # The method change is drawn on every chart: employment, pay, and pay after inflation (rule and label in the SVG)
     drawn = svgs(page)
-    assert len(drawn) == 2 and all("Method change from May 2021" in s for s in drawn)
+    assert len(drawn) == 3 and all("Method change from May 2021" in s for s in drawn)
 
 
 # --- every page ----------------------------------------------------------------------------------------------
@@ -172,6 +172,6 @@ def test_figures_have_alt_text_and_downloads_exist(pages, html_dir):
         for a in page.select("a.csv-download"):
             target = (html_dir / "notebooks" / a["href"]).resolve()
             assert target.is_file() and target.stat().st_size > 0, f"{name}: missing {a['href']}"
-    assert figures == 5  # percentile chart, two state maps, two trend charts
+    assert figures == 6  # percentile chart, two state maps, three trend charts (jobs, pay, pay after inflation)
     alt = pages["geography"].select("figure.report-figure img")[1]["alt"]
     assert "California at 1.24 times the national median ($124,510)" in alt

@@ -238,7 +238,7 @@ def test_broad_group_says_the_projections_do_not_publish_it(other_books, wh):
     html_dir = other_books[BROAD_GROUP]
     assert not wh.execute("SELECT 1 FROM mart_ep__occupation_outlook WHERE soc_code = ?", [BROAD_GROUP]).fetchall()
     detailed = wh.execute(
-        """SELECT soc_code, occupation_title, employment_base_persons FROM mart_ep__occupation_outlook
+        """SELECT soc_code, occupation_title, employment_base_jobs FROM mart_ep__occupation_outlook
            WHERE is_latest_edition AND soc_code LIKE '19-501_' AND soc_code <> ? ORDER BY soc_code""",
         [BROAD_GROUP],
     ).fetchall()

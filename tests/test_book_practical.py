@@ -83,16 +83,47 @@ def run_page(name: str, warehouse: Path, out_dir: Path, soc: str, title: str) ->
 # ------------------------------------------------------------------ helpers (no build needed)
 
 
-def test_roles_and_scope_note():
+def test_roles_and_scope_note(monkeypatch):
     assert pp.role("29-1122") == pp.role("29-1123") == "therapist"
     assert pp.role("31-2011") == "assistant"
     assert pp.role("15-1252") == "other"
-    assert pp.scope_note("29-1123", "Physical Therapists") == ""
-    assert "A note on fit" in pp.scope_note("15-1252", "Software Developers")
+    # the scope note shows only for an occupation outside the therapy family
+    from pipeline.report import text
+
+    published: list[dict] = []
+    monkeypatch.setattr(text, "say", lambda **values: published.append(values))
+    pp.say_scope("29-1123", "Physical Therapists")
+    pp.say_scope("15-1252", "Software Developers")
+    assert [v["outside_therapy"] for v in published] == [False, True]
+    assert "A note on fit" in (NOTEBOOKS / "_snippets" / "practical_scope_note.md").read_text()
     # assistants get the assistant wording of the skill matrix, therapists the therapist wording
     assert "supervising therapist" in pp.skill_matrix_markdown("31-2011")
     assert "Assessment and clinical reasoning" in pp.skill_matrix_markdown("29-1123")
     assert pp.skill_matrix_markdown("29-1122").count("\n") == 9  # header, rule and eight rows
+
+
+def test_setting_coverage_values(monkeypatch):
+    """The shared setting-coverage note's values, on a SYNTHETIC two-row settings table."""
+    from pipeline.report import text
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE mart_oews__setting_wages (soc_code VARCHAR, employment_count DOUBLE)")
+    # SYNTHETIC counts: 300 of 1,200 national jobs in the settings with a count (one setting has none)
+    con.execute("INSERT INTO mart_oews__setting_wages VALUES ('15-1252', 200), ('15-1252', 100), ('15-1252', NULL)")
+    published: list[dict] = []
+    monkeypatch.setattr(text, "say", lambda **values: published.append(values))
+    pp.say_setting_coverage(con, "15-1252", 1200)
+    pp.say_setting_coverage(con, "15-1252", None)
+    pp.say_setting_coverage(con, "29-1122", 1200)
+    assert published[0] == {
+        "settings_chosen_elsewhere": True,
+        "setting_coverage_detail": ": the ones with a published job count hold 25.0% of its national jobs, so they "
+        "describe only that part of where it works",
+    }
+    assert published[1] == {"settings_chosen_elsewhere": True, "setting_coverage_detail": ""}
+    assert published[2] == {"settings_chosen_elsewhere": False, "setting_coverage_detail": ""}
+    snippet = (NOTEBOOKS / "_snippets" / "setting_coverage_note.md").read_text()
+    assert "{{ setting_coverage_detail }}" in snippet
 
 
 def test_excerpt_cuts_at_a_word():
@@ -204,24 +235,32 @@ def test_action_plan_and_interview_preparation(built_book):
 
 @pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
 def test_faq_numbers_and_notes(built_book):
-    _, html_dir = built_book
+    dirs, html_dir = built_book
     text = text_of(page_html(html_dir, "faq"))
     # OEWS May 2025 national median 100,330 and mean 101,280 (datatypes 13, 04).
     assert "the national median for occupational therapists was $100,330 and the mean $101,280" in text
     # EP 2024-34 base-year employment 160.0 thousand and self-employed 2.2%; OEWS May 2024 national workbook
     # (national_M2024_dl.xlsx, TOT_EMP) 152,280.
+    # EP counts jobs, not people (EP technical note: one person may hold more than one job).
     assert (
-        "EP puts employment of occupational therapists at 160,000, while OEWS counted 152,280 jobs in May 2024" in text
+        "EP puts employment of occupational therapists at 160,000 jobs, while OEWS counted 152,280 wage and salary "
+        "jobs in May 2024" in text
     )
-    assert "2.2% of the occupation is self-employed" in text
+    assert "EP counts 2.2% of those jobs as self-employment" in text
     # setting means: lowest 611100 $91,890 (school, proxy), highest 621600 $112,820 (home health).
     assert "$91,890 (Pediatrics / school) to $112,820 (Home health)" in text
     # all seven setting cells carry both a mean and a median for 29-1122 (561300 too, though its count is not released)
     assert "all 7 settings with a published mean also have a published median" in text
     # How current: OEWS May 2025 and history from May 2020; EP 2024-34.
     assert "May 2025" in text and "from May 2020 to May 2025" in text and "EP 2024-34 edition" in text
-    # JOLTS and FTC are not pinned, CES is partial: the note lists them.
-    assert "Not in this build" in text and "3 of 7 sources are not complete" in text
+    # Sources not pinned (JOLTS, FTC...) or partial (CES): the note counts them as the build's status table does.
+    from pipeline.report.sources import source_status
+
+    with duckdb.connect(str(Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"), read_only=True) as con:
+        status = source_status(con)
+    incomplete = [s for s in status if s["status"] != "complete"]
+    assert {s["source_id"] for s in incomplete} >= {"jolts", "ftc", "ces"}
+    assert "Not in this build" in text and f"{len(incomplete)} of {len(status)} sources are not complete" in text
 
 
 def test_regulatory_notes_default_build_has_no_documents(built_book):
@@ -247,7 +286,7 @@ def test_every_figure_has_alt_text_and_no_page_prints_a_repr(built_book):
         for alt in figure_alts(html):
             seen += 1
             assert len(alt.strip()) > 40, (name, alt)
-    assert seen == 3  # two on demand drivers, one on the career roadmap
+    assert seen == 4  # two on demand drivers, one on the career roadmap, the regulatory timeline
     # the alt text says what the charts show, with the values
     alts = figure_alts(page_html(html_dir, "demand_drivers"))
     assert any("13.8%" in a and "3.1%" in a for a in alts)

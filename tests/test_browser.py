@@ -142,3 +142,34 @@ def test_every_internal_link_resolves(site):
                 if not re.search(rf'id="{re.escape(target.fragment)}"', path.read_text()):
                     broken.append(f"{rel} -> {href} (no such anchor)")
     assert broken == []
+
+
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def test_axe_finds_no_wcag_violation_on_any_page(site, browser):
+    """axe-core (npm, package.json) on every page, WCAG 2.1 levels A and AA. A violation is named with its page,
+    rule and elements, and whether it sits in the page's own content or in the theme's frame around it."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing at {AXE}: run `make install` (npm ci installs it from package-lock.json)")
+    base, html_dir = site
+    script = AXE.read_text()
+    page = browser.new_page()
+    problems = []
+    for rel in _pages(html_dir, content_only=True):
+        page.goto(base + rel, wait_until="load")
+        page.add_script_tag(content=script)
+        violations = page.evaluate(
+            """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations.map(
+                   v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => ({
+                       target: n.target.join(' '),
+                       content: !!document.querySelector(n.target.join(' '))?.closest('article')}))}))""",
+            WCAG_21_A_AA,
+        )
+        for v in violations:
+            where = "page content" if any(n["content"] for n in v["nodes"]) else "theme frame"
+            targets = "; ".join(n["target"] for n in v["nodes"][:3])
+            problems.append(f"{rel}: {v['id']} ({v['help']}) in the {where}, {len(v['nodes'])} element(s): {targets}")
+    page.close()
+    assert problems == []

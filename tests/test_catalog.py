@@ -31,17 +31,43 @@ def test_the_landing_page_compares_each_occupation_with_its_own_numbers(catalog)
         expected = con.execute(
             """
             SELECT n.occupation_title, n.soc_code, n.employment_count, n.annual_median_wage_usd,
-                   e.employment_change_pct, e.openings_annual_avg_persons
+                   e.employment_change_pct, e.openings_annual_avg_count
             FROM mart_oews__national_wages n JOIN mart_ep__occupation_outlook e USING (soc_code)
             WHERE e.is_latest_edition AND list_contains(?, n.soc_code) ORDER BY n.soc_code
             """,
             [SOCS],
         ).fetchall()
+        # Pay change May 2020 to May 2025, as published and after inflation, from the real-wage mart.
+        pay = {
+            soc: con.execute(
+                """
+                SELECT annual_median_wage_usd, annual_median_wage_real_usd FROM mart_oews__real_wages
+                WHERE soc_code = ? AND annual_median_wage_real_usd IS NOT NULL ORDER BY reference_year
+                """,
+                [soc],
+            ).fetchall()
+            for soc in SOCS
+        }
+
+    def change(new, old) -> str:
+        return f"{(new / old - 1) * 100:+.1f}%"
+
     assert rows == [
-        [title, soc, f"{emp:,}", f"${median:,.0f}", f"{change:.1f}%", f"{openings:,}"]
-        for title, soc, emp, median, change, openings in expected
+        [
+            title,
+            soc,
+            f"{emp:,}",
+            f"${median:,.0f}",
+            f"{growth:.1f}%",
+            f"{openings:,}",
+            change(pay[soc][-1][0], pay[soc][0][0]),
+            change(pay[soc][-1][1], pay[soc][0][1]),
+        ]
+        for title, soc, emp, median, growth, openings in expected
     ]
     assert [r[0] for r in rows] == ["Occupational Therapists", "Physical Therapists"]
+    # Worked by hand from the CPI-U May indexes (256.394, 321.465) and the OEWS medians: OT $86,280 -> $100,330.
+    assert rows[0][6:] == ["+16.3%", "-7.3%"] and rows[1][6:] == ["+12.9%", "-9.9%"]
 
 
 def test_every_occupation_link_opens_that_occupations_book(catalog):
@@ -58,14 +84,19 @@ def test_every_occupation_link_opens_that_occupations_book(catalog):
         assert title in text
     # Physical therapy is one of the occupations the practical chapters were written for: it keeps them all.
     assert (site / "29-1123" / "notebooks" / "hiring_loop.html").exists()
-    pt_pages = (site / "29-1123").rglob("*.html")
+    # Only the page comparing it with its neighbours may name occupational therapists: they are one of them.
+    pt_pages = [p for p in (site / "29-1123").rglob("*.html") if p.stem != "similar_occupations"]
     assert not any("occupational therap" in p.read_text().lower() for p in pt_pages)
 
 
 def test_the_landing_page_loads_nothing_from_outside_the_site(catalog):
     _, site, _ = catalog
-    page = (site / "index.html").read_text()
-    assert "http://" not in page and "https://" not in page and "<script" not in page
+    soup = BeautifulSoup((site / "index.html").read_text(), "html.parser")
+    # Outbound links to the sources' official pages are not loaded; nothing the page loads is outside the site.
+    loaded = [tag.get("src") or tag.get("href") or "" for tag in soup.find_all(["img", "script", "link", "iframe"])]
+    assert not any(url.startswith(("http://", "https://", "//")) for url in loaded) and not soup.find("script")
+    outbound = [a["href"] for a in soup.find_all("a", href=True) if a["href"].startswith("http")]
+    assert outbound and all(url.startswith("https://www.bls.gov/") for url in outbound)
     assert (site / "_static" / "data" / "occupations.csv").read_text().startswith("soc_code,")
 
 

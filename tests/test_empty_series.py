@@ -7,6 +7,7 @@ available offline.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import tempfile
@@ -207,11 +208,11 @@ def test_the_page_helper_names_the_drawn_series_without_any_data(refreshed):
         f"BLS said: \u201cSeries does not exist for Series {NOT_EXISTING}\u201d."
     )
     assert series_without_data.sentence(next(found.itertuples())) == expected
-    box = series_without_data.note(con, "jolts", DRAWN_JOLTS)
-    assert box.count("<li>") == 1 and expected in box
-    assert series_without_data.note(con, "jolts", [LEFT_OUT]).count("<li>") == 1
-    assert series_without_data.note(con, "ces", DRAWN_CES).count(f"(series {CES_EMPTY}) for {FIRST}-{THIS_YEAR}") == 1
-    assert series_without_data.note(con, "jolts", [EARLY_ONLY, "JTS620000000000000HIR"]) == ""
+    listed = series_without_data.items(con, "jolts", DRAWN_JOLTS)
+    assert listed.count("\n- ") == 0 and listed.startswith("- ") and html.escape(expected) in listed
+    assert series_without_data.items(con, "jolts", [LEFT_OUT]).count("- ") == 1
+    assert series_without_data.items(con, "ces", DRAWN_CES).count(f"(series {CES_EMPTY}) for {FIRST}-{THIS_YEAR}") == 1
+    assert series_without_data.items(con, "jolts", [EARLY_ONLY, "JTS620000000000000HIR"]) == ""
 
 
 def test_bls_text_on_the_page_is_escaped():
@@ -225,13 +226,13 @@ def test_bls_text_on_the_page_is_escaped():
         "INSERT INTO stg_jolts__series_without_data VALUES (?, 'SYNTHETIC title', 2020, 2021, ?)",
         [NOT_EXISTING, f"<script>alert(1)</script> Series does not exist for Series {NOT_EXISTING}"],
     )
-    box = series_without_data.note(con, "jolts", [NOT_EXISTING])
-    assert "<script>" not in box and "&lt;script&gt;" in box and "for 2020-2021; it is not shown." in box
+    listed = series_without_data.items(con, "jolts", [NOT_EXISTING])
+    assert "<script>" not in listed and "&lt;script&gt;" in listed and "for 2020-2021; it is not shown." in listed
 
 
 def test_a_warehouse_without_the_table_names_nothing():
     con = duckdb.connect()  # e.g. one built before the table existed: nothing to name, and no error
-    assert series_without_data.note(con, "ces", DRAWN_CES) == ""
+    assert series_without_data.items(con, "ces", DRAWN_CES) == ""
 
 
 def test_the_openings_page_says_which_series_bls_returned_nothing_for(refreshed, tmp_path):
@@ -262,10 +263,11 @@ def test_the_openings_page_says_which_series_bls_returned_nothing_for(refreshed,
     )
     outputs = [o for cell in nbformat.read(out, as_version=4).cells for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
+    cells = nbformat.read(out, as_version=4).cells
     text = "\n".join(
         o.get("data", {}).get("text/html", "") + o.get("data", {}).get("text/markdown", "") for o in outputs
-    )
-    assert text.count('class="admonition note series-without-data"') == 2  # one for JOLTS, one for CES
+    ) + "\n".join(c.source for c in cells if c.cell_type == "markdown")  # the prose, as filled in
+    assert text.count(":class: note series-without-data") == 2  # one for JOLTS, one for CES
     assert f"(series {NOT_EXISTING}) for {FIRST}-{THIS_YEAR}; it is not shown." in text
     assert f"(series {CES_EMPTY}) for {FIRST}-{THIS_YEAR}; it is not shown." in text
     assert EARLY_ONLY not in text and LEFT_OUT not in text

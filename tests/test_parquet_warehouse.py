@@ -414,10 +414,16 @@ raise SystemExit(0 if result.success else 1)
 
 def test_a_book_partition_builds_where_only_the_exports_are(built_book, export, tmp_path):
     """What a Celery or Kubernetes worker does: run one occupation's steps with no DuckDB file and no state."""
+    from pipeline.editions import previous_edition
+    from pipeline.lock_files import current_edition
+    from pipeline.settings import live_lock_path
+
     dirs, live_html = built_book
     folder, _ = export
-    previous = Path(dirs["WAREHOUSE_DIR"]) / "editions" / "2026Q4" / "warehouse.duckdb"
-    export_parquet(previous, str(tmp_path / "previous"), edition="2026Q4")
+    live = current_edition(live_lock_path())
+    earlier = previous_edition(live, live_lock_path())
+    previous = Path(dirs["WAREHOUSE_DIR"]) / "editions" / earlier / "warehouse.duckdb"
+    export_parquet(previous, str(tmp_path / "previous"), edition=earlier)
     worker = tmp_path / "worker"
     env = os.environ | {
         "WAREHOUSE_DIR": str(worker / "warehouse"),
@@ -425,7 +431,7 @@ def test_a_book_partition_builds_where_only_the_exports_are(built_book, export, 
         "WAREHOUSE_URL": str(folder),
         "PREVIOUS_WAREHOUSE_URL": str(tmp_path / "previous"),
         "SOC": SOC,
-        "BOOK_EDITION": "2026Q4.2",
+        "BOOK_EDITION": live,
     }
     env.pop("EDITION", None)
     result = subprocess.run(
@@ -441,7 +447,7 @@ def test_a_book_partition_builds_where_only_the_exports_are(built_book, export, 
         soup = BeautifulSoup((root / "notebooks" / f"{page}.html").read_text(), "html.parser")
         return soup.select_one("main").get_text(" ", strip=True)
 
-    # The same numbers as the book built beside the DuckDB file, including the comparison with 2026Q4.
+    # The same numbers as the book built beside the DuckDB file, including the comparison with the edition before.
     for page in ("market_snapshot", "geography", "what_changed"):
         assert main_text(html, page) == main_text(live_html, page), page
-    assert "It is compared with edition 2026Q4" in main_text(html, "what_changed")
+    assert f"It is compared with edition {earlier} ," in main_text(html, "what_changed")

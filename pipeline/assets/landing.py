@@ -22,7 +22,11 @@ def catalog_site(
     if missing:
         raise RuntimeError(f"no built book for {', '.join(missing)}; build them first (`make catalog` does).")
     books = [(StepState(p.occupation_state_dir(soc), "book").load() or {}).get("fingerprint") for soc in socs]
-    fp = fingerprint(socs, edition, books, (StepState(p.state_dir, "meta_catalog").load() or {}).get("fingerprint"))
+    # The landing page also reads the real-wage mart (pipeline/landing.py), so a change to it rebuilds the page.
+    tables = ("meta_catalog", "mart_oews__real_wages")
+    fp = fingerprint(
+        socs, edition, books, [(StepState(p.state_dir, t).load() or {}).get("fingerprint") for t in tables]
+    )
     step = StepState(p.build_dir / "state", "catalog_site")
     if step.is_current(fp) and (p.site_dir / "index.html").exists():
         context.log.info("The catalogue site is up to date.")

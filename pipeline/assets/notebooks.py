@@ -4,6 +4,7 @@ nbclient execution in one warm kernel)."""
 import asyncio
 import atexit
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -24,6 +25,7 @@ from pipeline.book_warehouse import book_warehouse_location, warehouse_identity
 from pipeline.incremental import StepState, fingerprint, hash_files
 from pipeline.partitions import occupation_partitions
 from pipeline.report.practical_pages import pages_left_out
+from pipeline.report.text import fill_page, snippets_used
 from pipeline.resources import WarehouseResource
 from pipeline.settings import PROJECT_ROOT
 
@@ -51,8 +53,9 @@ def prepare_notebook(md_path: Path) -> nbformat.NotebookNode:
 
 # Warm kernels serve every page a build executes, one per worker thread: starting a kernel and importing pandas and
 # Altair cost about 2 of the 2.5 s each page took, so a book executed page by page spent most of its time
-# starting up. Pages run two at a time (the machine has two cores); each kernel runs one page at a time.
-KERNELS = max(1, min(2, os.cpu_count() or 1))
+# starting up. Pages run two at a time (the machine has two cores); each kernel runs one page at a time. BOOK_KERNELS
+# sets another number: a Celery worker (pipeline/catalog_workers.py) runs one, so N workers use N cores.
+KERNELS = max(1, int(os.environ.get("BOOK_KERNELS") or min(2, os.cpu_count() or 1)))
 _thread = threading.local()
 _kernels: list[AsyncKernelManager] = []
 # Run before and after each page: the namespace starts empty, and the page's DuckDB connections are closed when
@@ -68,10 +71,16 @@ SAVE_RECORDING = (
 )
 
 
+# Kernels talk over local sockets (IPC) in a private folder, not TCP on 127.0.0.1: nothing else on the machine can
+# reach them, and the kernel has no reason to warn that its traffic is unencrypted.
+_KERNEL_SOCKETS = tempfile.TemporaryDirectory(prefix="book-kernels-")
+
+
 def _warm_kernel() -> AsyncKernelManager:
     km = getattr(_thread, "kernel", None)
     if km is None:
-        km = _thread.kernel = AsyncKernelManager(kernel_name="python3")
+        socket_prefix = os.path.join(_KERNEL_SOCKETS.name, f"kernel-{threading.get_ident()}")
+        km = _thread.kernel = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=socket_prefix)
         _kernels.append(km)
     return km
 
@@ -118,12 +127,30 @@ def execute_notebook(md_path: Path, out_path: Path, parameters: dict, reads_path
         _stop_kernel(km)
         raise
     nb.cells = nb.cells[1:-1]
+    fill_page(nb, md_path.name)
+    _without_run_details(nb)
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.metadata["tags"].append("remove-cell")
     with tempfile.NamedTemporaryFile("w", dir=out_path.parent, suffix=".ipynb", delete=False) as tmp:
         nbformat.write(nb, tmp)
     os.replace(tmp.name, out_path)
+
+
+def _without_run_details(nb: nbformat.NotebookNode) -> None:
+    """The executed page as a function of its inputs alone: cell ids by position, no execution times or counts.
+
+    The site publishes each page's notebook (``_sources``); random ids and timestamps would make two builds of
+    the same inputs differ."""
+    for number, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{number}"
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell["execution_count"] = None
+            for output in cell.get("outputs", []):
+                if "execution_count" in output:
+                    output["execution_count"] = None
+    nb.metadata.pop("papermill", None)
 
 
 class NotebookPageError(RuntimeError):
@@ -189,6 +216,7 @@ def notebook_assets() -> list[dg.AssetsDefinition]:
             results = list(pool.map(page.run, first))
         # Pages that list what the others wrote run once those are done.
         results += [page.run(md) for md in chosen if md.stem in AFTER_ALL_OTHERS]
+        context.log.info(page.summary())
         for md, (fp, out_path) in zip(
             first + [md for md in chosen if md.stem in AFTER_ALL_OTHERS], results, strict=True
         ):
@@ -204,6 +232,8 @@ class _PageRun:
 
     def __init__(self, context, p, soc: str, params: dict):
         self.log, self.p, self.soc = context.log, p, soc
+        # What happened to each page, for the one summary line a build prints (each page's own line is DEBUG).
+        self.outcomes: dict[str, str] = {}
         self.params = params  # the report_parameters asset's output for this occupation
         self.staging_tables = _staging_tables()
         # CSVs behind each table and chart go to the book's static folder, which Sphinx copies into the site.
@@ -240,22 +270,58 @@ class _PageRun:
                     [f for f in self.downloads.rglob("*.csv") if md_path.stem not in f.parts], root=self.downloads
                 )
             )
-        # Only the project modules this page imports (pipeline.page_inputs follows its imports with ast).
-        helpers = hash_files(page_inputs.module_files(md_path), root=PROJECT_ROOT)
+        # Only the project modules this page imports (pipeline.page_inputs follows its imports with ast), and the
+        # shared paragraphs its prose includes.
+        helpers = hash_files(page_inputs.module_files(md_path) + snippets_used(md_path.read_text()), root=PROJECT_ROOT)
         fp = fingerprint(md_path.read_text(), helpers, self.parameters, upstream)
         out_path = self.p.book_source_dir(self.soc) / "notebooks" / f"{md_path.stem}.ipynb"
         step = StepState(self.p.occupation_state_dir(self.soc), f"notebook__{md_path.stem}")
         if md_path.stem in pages_left_out(self.soc):
             out_path.unlink(missing_ok=True)
             step.save(fingerprint("left out", self.soc), output=None)
-            self.log.info(f"{md_path.name} is written for other occupations; left out of this book.")
+            self._outcome(md_path, "left out", "is written for other occupations; left out of this book.")
             return fingerprint("left out", self.soc), out_path
         if step.is_current(fp) and out_path.exists():
-            self.log.info(f"{md_path.name} is up to date; not re-executed.")
+            self._outcome(md_path, "up to date", "is up to date; not re-executed.")
         else:
             started = time.perf_counter()
             reads = page_inputs.reads_record(self.p.occupation_state_dir(self.soc), md_path.stem)
             execute_notebook(md_path, out_path, self.parameters, reads_path=reads)
             step.save(fp, output=str(out_path))
-            self.log.info(f"{md_path.name} executed in {time.perf_counter() - started:.1f} s.")
+            seconds = time.perf_counter() - started
+            self._outcome(md_path, f"executed in {seconds:.1f} s", f"executed in {seconds:.1f} s.")
         return fp, out_path
+
+    def _outcome(self, md_path: Path, outcome: str, sentence: str) -> None:
+        self.outcomes[md_path.stem] = outcome
+        self.log.debug(f"{md_path.name} {sentence}")
+
+    def summary(self) -> str:
+        """'22 pages: executed 2 (trend 1.4 s, index 2.0 s); up to date: a, b, ...; left out: ...'."""
+        executed = [
+            f"{page} {how.removeprefix('executed in ')}"
+            for page, how in self.outcomes.items()
+            if how.startswith("executed")
+        ]
+        parts = [f"executed {len(executed)}" + (f" ({', '.join(executed)})" if executed else "")]
+        for label in ("up to date", "left out"):
+            pages = sorted(page for page, how in self.outcomes.items() if how == label)
+            if pages:
+                parts.append(f"{label}: {', '.join(pages)}")
+        return f"{len(self.outcomes)} pages: " + "; ".join(parts)
+
+
+PAGE_SUMMARY = re.compile(r"(\d+) pages: executed \d+(?: \(([^)]*)\))?((?:; [a-z ]+: [\w, ]+)*)")
+
+
+def parse_summary(log: str) -> dict[str, str]:
+    """Each page named in the last summary line of a build log: "executed", "up to date" or "left out"."""
+    found = PAGE_SUMMARY.findall(log)
+    if not found:
+        return {}
+    _, executed, rest = found[-1]
+    outcomes = {item.rsplit(" ", 2)[0]: "executed" for item in executed.split(", ") if item}
+    for part in filter(None, rest.split("; ")):
+        label, pages = part.split(": ")
+        outcomes |= {page: label for page in pages.split(", ")}
+    return outcomes

@@ -11,6 +11,7 @@ import pandas as pd
 
 from pipeline import lineage
 from pipeline.report.format import count, pct, usd
+from pipeline.report.methodology import count_of
 from pipeline.report.parquet_warehouse import attach_parquet, is_parquet_warehouse
 
 PREVIOUS = "prev"
@@ -46,22 +47,49 @@ def every_staging_table(con) -> list[str]:
 
 
 # ---------------------------------------------------------------- sources
+def _snapshots(con, previous: bool) -> pd.DataFrame:
+    """An edition's snapshots, each with whether its lock pinned it (an unpinned source may still have been read
+    from an offline origin, such as a file in the repository, by that edition's build)."""
+    p = PREVIOUS + "." if previous else ""
+    return con.execute(
+        f"""
+        SELECT s.source_id, s.part, s.sha256, s.rows, m.status <> 'not pinned' AS pinned
+        FROM {p}meta_snapshots s JOIN {p}meta_sources m USING (source_id)
+        ORDER BY s.source_id, s.part, s.sha256
+        """
+    ).df()
+
+
+def _change(now: pd.DataFrame, before: pd.DataFrame) -> tuple[str, str]:
+    """How one source part moved between the editions' locks, and why, when the bare word would mislead."""
+    pinned_now, pinned_before = bool(now.pinned.any()), bool(before.pinned.any())
+    same_bytes = set(now.sha256) == set(before.sha256)
+    if pinned_now and pinned_before:
+        return ("unchanged" if same_bytes else "updated"), ""
+    if not pinned_now and not pinned_before:
+        return "not pinned", "Pinned in neither edition; each build read the file from its offline origin."
+    if pinned_now:
+        if before.empty:
+            return "added", ""
+        bytes_then = "the same bytes" if same_bytes else "other bytes"
+        return "added", f"Not pinned in the previous edition, whose build read {bytes_then} from the file's origin."
+    if now.empty:
+        return "removed", ""
+    bytes_now = "the same bytes" if same_bytes else "other bytes"
+    return "removed", f"No longer pinned; this edition's build read {bytes_now} from the file's origin."
+
+
 def source_changes(con) -> pd.DataFrame:
-    """One row per source part pinned in either edition: added, updated, removed or unchanged."""
-    query = "SELECT source_id, part, sha256, rows FROM {}meta_snapshots"
-    now = con.execute(query.format("")).df()
-    before = con.execute(query.format(PREVIOUS + ".")).df()
+    """One row per source part in either edition's build: added to the lock, updated, removed from it, unchanged,
+    or not pinned in either. A part read unpinned (from an offline origin) in one edition and pinned in the other
+    counts as added or removed, with a note: the lock is what an edition is made of."""
+    now, before = _snapshots(con, previous=False), _snapshots(con, previous=True)
     keys = sorted(set(zip(now.source_id, now.part, strict=True)) | set(zip(before.source_id, before.part, strict=True)))
     rows = []
     for source_id, part in keys:
         n = now[(now.source_id == source_id) & (now.part == part)]
         b = before[(before.source_id == source_id) & (before.part == part)]
-        if b.empty:
-            change = "added"
-        elif n.empty:
-            change = "removed"
-        else:
-            change = "unchanged" if set(n.sha256) == set(b.sha256) else "updated"
+        change, note = _change(n, b)
         rows.append(
             {
                 "source_id": source_id,
@@ -71,6 +99,7 @@ def source_changes(con) -> pd.DataFrame:
                 "current_snapshot": ", ".join(sorted(x[:12] for x in n.sha256)) or None,
                 "previous_rows": b.rows.sum(min_count=1) if not b.empty else None,
                 "current_rows": n.rows.sum(min_count=1) if not n.empty else None,
+                "note": note,
             }
         )
     return pd.DataFrame(
@@ -83,17 +112,62 @@ def source_changes(con) -> pd.DataFrame:
             "current_snapshot",
             "previous_rows",
             "current_rows",
+            "note",
         ],
     )
 
 
+# The order the changes are counted and listed in.
+CHANGES = ("added", "updated", "removed", "not pinned", "unchanged")
+
+
+def change_summary(parts: pd.DataFrame) -> str:
+    """'10 added and 1 unchanged': how many source files each kind of change holds, in a fixed order."""
+    counts = parts["change"].value_counts()
+    said = [f"{counts[c]:,} {c}" for c in CHANGES if counts.get(c, 0)]
+    return " and ".join(said) if len(said) <= 2 else ", ".join(said[:-1]) + " and " + said[-1]
+
+
+def source_changes_shown(moved: pd.DataFrame) -> pd.DataFrame:
+    """The changed files as the page shows them: counts formatted, a file an edition lacks marked with a dash."""
+
+    def rows_or_dash(n) -> str:
+        return "—" if pd.isna(n) else count(n)
+
+    return (
+        moved.assign(
+            previous_rows=moved["previous_rows"].map(rows_or_dash),
+            current_rows=moved["current_rows"].map(rows_or_dash),
+        )
+        .rename(
+            columns={
+                "source_id": "Source",
+                "part": "File",
+                "change": "Change",
+                "previous_snapshot": "Previous snapshot",
+                "current_snapshot": "Current snapshot",
+                "previous_rows": "Previous rows",
+                "current_rows": "Current rows",
+                "note": "Note",
+            }
+        )
+        .fillna("—")
+    )
+
+
+NOT_A_SOURCE = "not a source of that edition"
+
+
 def source_status_changes(con) -> pd.DataFrame:
-    """Each source's status (complete, partial, absent, not pinned) in both editions."""
+    """Each source's status (complete, partial, absent, not pinned) in both editions; a source one edition did not
+    have at all says so."""
     return con.execute(
         f"""
-        SELECT n.title AS source, b.status AS previous_status, n.status AS current_status
-        FROM meta_sources n LEFT JOIN {PREVIOUS}.meta_sources b USING (source_id)
-        ORDER BY n.source_order
+        SELECT coalesce(n.title, b.title) AS source,
+               coalesce(b.status, '{NOT_A_SOURCE}') AS previous_status,
+               coalesce(n.status, '{NOT_A_SOURCE}') AS current_status
+        FROM meta_sources n FULL OUTER JOIN {PREVIOUS}.meta_sources b USING (source_id)
+        ORDER BY coalesce(n.source_order, b.source_order), source_id
         """
     ).df()
 
@@ -107,7 +181,7 @@ HEADLINES = [
     ("10th percentile annual wage", "mart_oews__national_wages", "annual_p10_wage_usd", usd, True),
     ("90th percentile annual wage", "mart_oews__national_wages", "annual_p90_wage_usd", usd, True),
     ("Projected employment change", "mart_ep__occupation_outlook", "employment_change_pct", pct, False),
-    ("Projected openings per year", "mart_ep__occupation_outlook", "openings_annual_avg_persons", count, True),
+    ("Projected openings per year", "mart_ep__occupation_outlook", "openings_annual_avg_count", count, True),
     ("Years of wage history", "core_oews__national_wage_history", "count(DISTINCT reference_year)", count, False),
     ("States with published employment", "mart_oews__state_wages", "count(employment_count)", count, False),
 ]
@@ -225,3 +299,28 @@ def monthly_coverage(con, table: str) -> dict:
         return None if not n_rows else {"series": n_series, "first": first, "last": last, "rows": n_rows}
 
     return {"previous": span(True), "current": span(False)}
+
+
+def _coverage_text(span: dict | None) -> str:
+    if span is None:
+        return "not in this edition"
+    return f"{count_of(span['series'], 'series', 'series')}, {span['first']:%B %Y} to {span['last']:%B %Y}"
+
+
+def monthly_coverage_table(con, previous_edition: str, edition: str) -> pd.DataFrame:
+    """Per monthly table: what each edition holds, and how many month-values present in both were revised."""
+    rows = []
+    for table, title in MONTHLY_TABLES.items():
+        coverage = monthly_coverage(con, table)
+        both = coverage["previous"] is not None and coverage["current"] is not None
+        rows.append(
+            {
+                "Series": title,
+                f"In {previous_edition}": _coverage_text(coverage["previous"]),
+                f"In {edition}": _coverage_text(coverage["current"]),
+                "Month-values revised": count(len(monthly_revisions(con, table)))
+                if both
+                else "none to compare (not in both editions)",
+            }
+        )
+    return pd.DataFrame(rows)

@@ -6,7 +6,8 @@ tables it reads (linked) and every snapshot behind it (linked to its row in the 
 from __future__ import annotations
 
 from pipeline.lineage import mart_inputs, mart_sql_paths, staged_from
-from pipeline.report.sources import _e, _num, snapshot_anchor, table_anchor
+from pipeline.report.methodology import count_of, retrieved_text
+from pipeline.report.sources import _e, snapshot_anchor, table_anchor
 from pipeline.sources.registry import BY_ID
 
 META_TABLES = {
@@ -33,7 +34,7 @@ def lineage_html(con) -> str:
         """
         SELECT DISTINCT l.table_name, s.sha256, s.filename, s.size_bytes, s.retrieved_at, s.relation,
                coalesce(s.package, s.url)
-        FROM meta_table_lineage l JOIN meta_snapshots s USING (sha256) ORDER BY 1, 3
+        FROM meta_table_lineage l JOIN meta_snapshots s USING (sha256) ORDER BY 1, 3, 2
         """
     ).fetchall():
         snaps_of.setdefault(table, []).append((sha, filename, size, retrieved, relation, location))
@@ -42,8 +43,8 @@ def lineage_html(con) -> str:
     def snapshot_items(table: str) -> str:
         items = [
             f'<li><a href="#{snapshot_anchor(sha)}"><code>{_e(sha[:12])}</code></a> {_e(filename)} '
-            f"({_e(relation)}; {_e(location)}; retrieved {_e((retrieved or '').replace('+00:00', ''))}; "
-            f"{_num(size)} bytes; SHA-256 <code>{_e(sha)}</code>)</li>"
+            f"({_e(relation)}; {_e(location)}; retrieved {_e(retrieved_text(retrieved, 'in this build'))}; "
+            f"{_e(_size(size))}; SHA-256 <code>{_e(sha)}</code>)</li>"
             for t in staged_from([table])
             for sha, filename, size, retrieved, relation, location in snaps_of.get(t, [])
         ]
@@ -68,7 +69,7 @@ def lineage_html(con) -> str:
         out.append(
             f'<section class="table-lineage" id="{table_anchor(table)}"><h4><code>{_e(table)}</code> '
             f"(staging)</h4><p>Loaded by <code>{_e(module)}</code>{': ' + _e(doc) if doc else ''} "
-            f"({_num(rows)} rows).</p><p>Snapshots behind it:</p>{snapshot_items(table)}</section>"
+            f"({_e(_rows(rows))}).</p><p>Snapshots behind it:</p>{snapshot_items(table)}</section>"
         )
     with_rows = {r[0] for r in loaded}
     for table in sorted(t for t in present if t.startswith(("stg_", "core_")) and t not in with_rows | set(marts)):
@@ -91,6 +92,14 @@ def lineage_html(con) -> str:
                 f"(lineage)</h4><p>{_e(description)}</p></section>"
             )
     return "\n".join(out)
+
+
+def _size(size) -> str:
+    return "size not recorded" if size is None else count_of(size, "byte")
+
+
+def _rows(rows) -> str:
+    return "row count not recorded" if rows is None else count_of(rows, "row")
 
 
 def _loader(source_id: str | None) -> tuple[str, str]:

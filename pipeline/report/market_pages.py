@@ -1,7 +1,8 @@
 """Helpers for the market chapters (settings, outlook, openings and churn, compensation).
 
 Nothing here reads a number from anywhere but the frames it is given, and nothing fills in a value BLS did not
-publish. The yardsticks used to judge a claim are rule parameters, named here so a page can state them.
+publish. The yardsticks the settings chapter judges pay gaps by are the claims ledger's (book/claims_ledger.yaml,
+claim C1): the page passes them in, so a chapter and the ledger cannot judge the same gap two ways.
 """
 
 from __future__ import annotations
@@ -13,40 +14,23 @@ import pandas as pd
 
 from pipeline import domain
 from pipeline.report import format as fmt
+from pipeline.report.text import missing
 
-# Rule parameters for testing "pay differs materially between outpatient, inpatient and home health".
-# A gap is *material* when it is at least this share of the occupation's national median annual wage.
-MATERIAL_SHARE_OF_MEDIAN = 0.05
-# A gap is *distinguishable from sampling error* when it exceeds this many combined standard errors of the two
-# means (each mean's standard error = mean x its wage relative standard error).
-SAMPLING_BAND_MULTIPLE = 2.0
-# Which settings of the seed stand for each side of the claim (warehouse/seeds/claim_groups.csv, the grouping the
-# claims ledger uses too): setting id -> side.
+# Which settings of the seed stand for each side of the claim "pay differs by care setting"
+# (warehouse/seeds/claim_groups.csv, the grouping the claims ledger uses too): setting id -> side.
 CLAIM_GROUPS = domain.claim_groups("pay_differs_by_setting")
-
-
-def missing(x) -> bool:
-    if x is None or x is pd.NA or x is pd.NaT:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def value_or_reason(value, flag, formatter) -> str:
-    """The formatted value, or why BLS did not publish it (never a guess)."""
-    if not missing(flag) and flag:
-        return fmt.flag_text(flag)
-    return formatter(None if missing(value) else value)
 
 
 def setting_label(row) -> str:
     return f"{row['report_variant']}{' (proxy)' if bool(row['is_proxy']) else ''}"
 
 
-def combined_band(mean_a, rse_a, mean_b, rse_b, multiple: float = SAMPLING_BAND_MULTIPLE) -> float:
-    """``multiple`` x the standard error of the difference of two independent means, in dollars (NaN if unknown)."""
+def combined_band(mean_a, rse_a, mean_b, rse_b, multiple: float) -> float:
+    """``multiple`` x the standard error of the difference of two independent means, in dollars (NaN if unknown).
+
+    Each mean's standard error is the mean times its relative standard error (RSE, in percent) as BLS publishes
+    it; treating the two estimates as independent makes this a rough band, not an exact test.
+    """
     if any(missing(v) for v in (mean_a, rse_a, mean_b, rse_b)):
         return float("nan")
     se_a = mean_a * rse_a / 100.0
@@ -55,14 +39,22 @@ def combined_band(mean_a, rse_a, mean_b, rse_b, multiple: float = SAMPLING_BAND_
 
 
 def setting_pairs(
-    settings: pd.DataFrame, yardstick_usd: float, groups: dict[str, str] = CLAIM_GROUPS, basis: str = "annual"
+    settings: pd.DataFrame,
+    min_gap_pct: float,
+    band_multiple: float,
+    groups: dict[str, str] = CLAIM_GROUPS,
+    basis: str = "annual",
 ) -> pd.DataFrame:
     """Every pair of the claim's settings that have a published mean: gaps in means and medians, judged.
 
     ``settings`` has one row per setting (setting_id, label, <basis>_mean_wage_usd, wage_rse_pct,
-    <basis>_median_wage_usd), where ``basis`` is "annual" or, for occupations BLS pays hourly only, "hourly"; the
-    yardstick must be on the same basis. Each pair is ordered higher mean first. ``cross_group`` is True when the
-    two settings sit on different sides of the claim (outpatient, inpatient, home health).
+    <basis>_median_wage_usd), where ``basis`` is "annual" or, for occupations BLS pays hourly only, "hourly". The
+    two yardsticks are the claims ledger's (claim C1 in book/claims_ledger.yaml): a gap is *material* when the
+    higher mean is at least ``min_gap_pct`` percent above the lower one, and *distinguishable* when it exceeds
+    ``band_multiple`` combined standard errors. Each pair is ordered higher mean first; its percentages are
+    measured against the lower figure (``mean_gap_pct`` against the lower mean, ``median_gap_pct``, signed like
+    ``median_gap_usd``, against the lower median). ``cross_group`` is True when the two settings sit on different
+    sides of the claim.
     """
     mean_col, median_col = f"{basis}_mean_wage_usd", f"{basis}_median_wage_usd"
     rows = settings[settings.setting_id.isin(list(groups)) & settings[mean_col].notna()]
@@ -70,13 +62,10 @@ def setting_pairs(
     for (_, a), (_, b) in itertools.combinations(rows.iterrows(), 2):
         hi, lo = (a, b) if a[mean_col] >= b[mean_col] else (b, a)
         gap = hi[mean_col] - lo[mean_col]
-        band = combined_band(hi[mean_col], hi.wage_rse_pct, lo[mean_col], lo.wage_rse_pct)
-        median_gap = (
-            hi[median_col] - lo[median_col]
-            if not (missing(hi[median_col]) or missing(lo[median_col]))
-            else float("nan")
-        )
-        gap_share = gap / yardstick_usd if yardstick_usd else float("nan")
+        gap_pct = 100 * gap / lo[mean_col]
+        band = combined_band(hi[mean_col], hi.wage_rse_pct, lo[mean_col], lo.wage_rse_pct, band_multiple)
+        medians_known = not (missing(hi[median_col]) or missing(lo[median_col]))
+        median_gap = hi[median_col] - lo[median_col] if medians_known else float("nan")
         out.append(
             {
                 "higher": hi.label,
@@ -85,13 +74,13 @@ def setting_pairs(
                 "lower_id": lo.setting_id,
                 "cross_group": groups[hi.setting_id] != groups[lo.setting_id],
                 "mean_gap_usd": gap,
-                "mean_gap_pct_of_median": 100 * gap_share,
+                "mean_gap_pct": gap_pct,
                 "sampling_band_usd": band,
                 "distinguishable": None if math.isnan(band) else bool(gap > band),
-                "material": bool(gap_share >= MATERIAL_SHARE_OF_MEDIAN),
+                "material": bool(gap_pct >= min_gap_pct),
                 "median_gap_usd": median_gap,
-                "median_gap_pct_of_median": (
-                    100 * median_gap / yardstick_usd if yardstick_usd and not math.isnan(median_gap) else float("nan")
+                "median_gap_pct": (
+                    100 * median_gap / min(hi[median_col], lo[median_col]) if medians_known else float("nan")
                 ),
             }
         )
@@ -102,67 +91,49 @@ def setting_pairs(
         "lower_id",
         "cross_group",
         "mean_gap_usd",
-        "mean_gap_pct_of_median",
+        "mean_gap_pct",
         "sampling_band_usd",
         "distinguishable",
         "material",
         "median_gap_usd",
-        "median_gap_pct_of_median",
+        "median_gap_pct",
     ]
-    return pd.DataFrame(out, columns=cols).sort_values("mean_gap_usd", ascending=False, ignore_index=True)
+    # Typed even when empty, so that ``pairs[pairs.cross_group]`` selects rows (an empty object column would be
+    # read as a list of column names).
+    frame = pd.DataFrame(out, columns=cols).astype({"cross_group": bool, "material": bool})
+    return frame.sort_values("mean_gap_usd", ascending=False, ignore_index=True)
 
 
-def claim_verdict(pairs: pd.DataFrame, money=fmt.usd, pay_word: str = "annual") -> tuple[str, str]:
-    """(short verdict, sentence) for the claim, from the cross-group pairs only (``money`` formats the gaps)."""
-    cross = pairs[pairs.cross_group]
-    if cross.empty:
-        return (
-            "cannot be tested",
-            "The claim cannot be tested for this occupation: BLS published a mean wage for fewer than two of "
-            "the three sides (outpatient, inpatient, home health).",
-        )
-    passing = cross[(cross.distinguishable == True) & cross.material]  # noqa: E712 (None means unknown)
-    n, k = len(cross), len(passing)
-    top = cross.iloc[0]
-    lead = (
-        f"The widest gap is between {top.higher} and {top.lower}: {money(top.mean_gap_usd)} in mean "
-        f"{pay_word} pay, {fmt.pct(top.mean_gap_pct_of_median)} of the national median"
-    )
-    if not math.isnan(top.sampling_band_usd):
-        lead += f", against a sampling band of {money(top.sampling_band_usd)}"
-    lead += "."
-    if k == n:
-        verdict = "holds"
-        detail = (
-            f"All {n} comparisons across the three sides clear both yardsticks: each gap is larger than "
-            "sampling error and at least the materiality threshold."
-        )
-    elif k == 0:
-        verdict = "does not hold"
-        detail = (
-            f"None of the {n} comparisons across the three sides clears both yardsticks, so the data do not "
-            "show a material difference in pay between these settings."
-        )
+def pair_judgement(pair) -> str:
+    """'material, beyond sampling error' and the like, for one row of ``setting_pairs``."""
+    if pair.distinguishable is None:
+        sampling = "sampling error unknown (no RSE)"
+    elif pair.distinguishable:
+        sampling = "beyond sampling error"
     else:
-        verdict = "holds in part"
-        fails = []
-        for _, p in cross.iterrows():
-            if p.distinguishable is True and p.material:
-                continue
-            why = (
-                "within sampling error"
-                if p.distinguishable is False
-                else "sampling error unknown"
-                if p.distinguishable is None
-                else f"measurable, but only {fmt.pct(p.mean_gap_pct_of_median)} of the national median"
-            )
-            fails.append(f"{p.higher} versus {p.lower} ({money(p.mean_gap_usd)}: {why})")
-        detail = (
-            f"{k} of the {n} comparisons across the three sides clear both yardsticks. The ones that do not: "
-            + "; ".join(fails)
-            + "."
-        )
-    return verdict, f"{lead} {detail}"
+        sampling = "within sampling error"
+    judged = f"{'material' if pair.material else 'not material'}, {sampling}"
+    return judged if pair.cross_group else f"{judged}; within inpatient, not part of the claim"
+
+
+def clears_both(pairs: pd.DataFrame) -> pd.Series:
+    """True for the pairs that are material and beyond sampling error (unknown sampling error does not clear)."""
+    return (pairs.distinguishable == True) & pairs.material  # noqa: E712 (None means unknown)
+
+
+def pairs_short_of_both(pairs: pd.DataFrame, money=fmt.usd) -> str:
+    """The cross-side pairs that are not both material and beyond sampling error, each with its reason."""
+    cross = pairs[pairs.cross_group]
+    fails = []
+    for _, p in cross[~clears_both(cross)].iterrows():
+        if p.distinguishable is False:
+            why = "within sampling error"
+        elif p.distinguishable is None:
+            why = "sampling error unknown"
+        else:
+            why = f"beyond sampling error, but only {fmt.pct(p.mean_gap_pct)} above the lower mean"
+        fails.append(f"{p.higher} against {p.lower}, {money(p.mean_gap_usd)}: {why}")
+    return "; ".join(fails)
 
 
 def nsa_minus_sa_by_month(series: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 
 from pipeline.report import format as fmt
-from pipeline.report.unpublished import missing
+from pipeline.report.text import flag_text, missing
 
 if TYPE_CHECKING:  # altair's name for its colour schemes (a Literal of them), for the type checker only
     from altair.vegalite.v6.schema._typing import ColorScheme_T
@@ -26,11 +26,11 @@ def occupation_code(soc: str) -> str:
 
 
 def shown(value, flag, formatter, lower_bound=None) -> str:
-    """A value for people, or the reason BLS gave none. A top-coded wage shows its published lower bound."""
+    """A value as readers see it, or the reason BLS gave none. A top-coded wage shows its published lower bound."""
     if not missing(flag):
         if flag == "top_coded" and not missing(lower_bound):
             return f"{formatter(lower_bound)} or more (top-coded)"
-        return fmt.flag_text(flag)
+        return flag_text(flag)
     return fmt.NOT_PUBLISHED if missing(value) else formatter(value)
 
 
@@ -198,19 +198,35 @@ def detailed_list(details: pd.DataFrame) -> str:
     return join_names([f"{r.soc_code} {r.occupation_title}" for r in details.itertuples()])
 
 
-def no_area_data_note(con, soc: str, occupation_title: str, where: str = "state or metropolitan") -> str:
-    """Markdown: the release lists no area cells for this code at all; name the detailed codes that have them."""
-    text = (
-        f"> **No {where} estimates.** The {release_period(con)} OEWS release publishes {occupation_title} "
-        f"(SOC {soc}) for the nation only: it lists no {where} figures for this code, so none are shown."
-    )
+def say_no_area_data(con, soc: str, occupation_title: str, where: str = "state or metropolitan") -> None:
+    """Publish what the shared no-area note needs (book/notebooks/_snippets/no_area_data_note.md).
+
+    ``no_area_data`` is true when the release lists no cell of any kind for this code in the areas ``where``
+    names ("state", or "state or metropolitan"); ``no_area_lists_detailed`` when, in that case, the code is a
+    broad group whose detailed occupations the release does list, which ``no_area_detailed_note`` names. A page
+    shows the note in one of two cells::
+
+        +++ {"if": "no_area_data", "unless": "no_area_lists_detailed"}
+        {{> no_area_data_note }}
+
+        +++ {"if": "no_area_lists_detailed"}
+        {{> no_area_data_note }}
+        {{> no_area_detailed_note }}
+    """
+    from pipeline.report.text import say
+
+    coverage = area_coverage(con, soc)
+    no_area_data = coverage["states"] == 0 and (where == "state" or coverage["metros"] == 0)
     details = detailed_within(con, soc)
-    if not details.empty:
-        text += (
-            f" BLS does publish area figures for the detailed occupations inside this group, "
-            f"{detailed_list(details)}; build the book for one of those codes to see them."
-        )
-    return text
+    say(
+        no_area_data=no_area_data,
+        no_area_lists_detailed=no_area_data and not details.empty,
+        no_area_where=where,
+        no_area_release=release_period(con),
+        no_area_occupation=occupation_title,
+        no_area_soc=soc,
+        no_area_detailed_codes=detailed_list(details),
+    )
 
 
 def release_period(con) -> str:
@@ -228,16 +244,16 @@ def ep_detailed_within(con, soc: str) -> pd.DataFrame:
                 "edition",
                 "base_year",
                 "projection_year",
-                "employment_base_persons",
-                "employment_projected_persons",
+                "employment_base_jobs",
+                "employment_projected_jobs",
                 "employment_change_pct",
-                "openings_annual_avg_persons",
+                "openings_annual_avg_count",
             ]
         )
     return con.execute(
         """
-        SELECT soc_code, occupation_title, edition, base_year, projection_year, employment_base_persons,
-               employment_projected_persons, employment_change_pct, openings_annual_avg_persons
+        SELECT soc_code, occupation_title, edition, base_year, projection_year, employment_base_jobs,
+               employment_projected_jobs, employment_change_pct, openings_annual_avg_count
         FROM mart_ep__occupation_outlook
         WHERE is_latest_edition AND soc_code LIKE ? AND soc_code <> ? ORDER BY soc_code
         """,
@@ -245,20 +261,50 @@ def ep_detailed_within(con, soc: str) -> pd.DataFrame:
     ).df()
 
 
-def ep_absent_sentence(con, soc: str) -> str:
-    """Why the occupation has no projection, and which EP lines cover it instead, in one or two sentences."""
-    text = (
-        f"The Employment Projections in this build have no row for SOC {soc}, so no projected employment, "
-        "growth or openings are shown for it"
-    )
+def say_ep_absent(con, soc: str) -> None:
+    """Publish what the shared note on a missing projection needs (book/notebooks/_snippets/ep_absent_note.md).
+
+    ``ep_absent`` is true when the latest EP edition has no row for this code; ``ep_absent_lists_detailed`` when,
+    in that case, EP projects the detailed occupations of this broad group instead, which
+    ``ep_absent_detailed_note`` names. Both snippets are sentences that continue the paragraph or quote they are
+    placed in, so a page can frame them::
+
+        +++ {"if": "ep_absent", "unless": "ep_absent_lists_detailed"}
+        > **Not published.**
+        {{> ep_absent_note }}
+
+        +++ {"if": "ep_absent_lists_detailed"}
+        > **Not published.**
+        {{> ep_absent_note }}
+        {{> ep_absent_detailed_note }}
+    """
+    from pipeline.report.text import say
+
+    say(**_ep_absent_values(con, soc))
+
+
+def _ep_absent_values(con, soc: str) -> dict[str, str | bool]:
+    ep_absent = latest_outlook(con, soc) is None
     lines = ep_detailed_within(con, soc)
-    if lines.empty:
-        return text + "."
-    names = join_names([f"{r.soc_code} {r.occupation_title}" for r in lines.itertuples()])
-    return (
-        text + f". EP projects the detailed occupations inside this group separately ({names}); the book does "
-        "not add them up into a figure EP did not publish."
-    )
+    return {
+        "ep_absent": ep_absent,
+        "ep_absent_lists_detailed": ep_absent and not lines.empty,
+        "ep_absent_soc": soc,
+        "ep_absent_detailed_codes": join_names([f"{r.soc_code} {r.occupation_title}" for r in lines.itertuples()]),
+    }
+
+
+def ep_absent_sentence(con, soc: str) -> str:
+    """The same note as plain text, for a value that is not a page's markdown (a claim check's finding).
+
+    It is filled from the page snippets, so the wording lives in one place.
+    """
+    from pipeline.report.text import fill
+
+    # Like the old wording, it names EP's detailed lines whenever there are some, whatever the caller checked.
+    detailed = not ep_detailed_within(con, soc).empty
+    source = "{{> ep_absent_note }}\n{{> ep_absent_detailed_note }}" if detailed else "{{> ep_absent_note }}"
+    return " ".join(fill(source, _ep_absent_values(con, soc), "ep_absent_sentence").split())
 
 
 def change_phrase(new, old) -> str:

@@ -5,6 +5,10 @@ whether it is split by occupation. Opening it gives an in-memory DuckDB connecti
 the table's own name and with its columns in their original order, so every page's SQL runs unchanged. Views over
 tables split by occupation read them with hive partitioning: `WHERE soc_code = ?` opens only that occupation's
 files, which is what lets a book be built from object storage without downloading the whole warehouse.
+
+A remote export is read through DuckDB's own extension (httpfs, azure) when it is installed. When it is not (a
+worker without network cannot download it) and fsspec has an implementation for the URL's scheme (s3fs, gcsfs,
+adlfs: the same libraries and credentials that uploaded the export), DuckDB reads through fsspec instead.
 """
 
 from __future__ import annotations
@@ -110,7 +114,7 @@ def read_manifest(location: str | Path, con: duckdb.DuckDBPyConnection | None = 
 
 def _read_remote_manifest(con: duckdb.DuckDBPyConnection, location: str) -> str:
     url = f"{location.rstrip('/')}/{MANIFEST_NAME}"
-    load_remote_support(con, location)
+    enable_remote_reads(con, location)
     try:
         return con.execute("SELECT content FROM read_text(?)", [url]).fetchall()[0][0]
     except duckdb.Error as exc:
@@ -119,6 +123,43 @@ def _read_remote_manifest(con: duckdb.DuckDBPyConnection, location: str) -> str:
             "(a DuckDB secret, e.g. CREATE PERSISTENT SECRET (TYPE s3, PROVIDER credential_chain); "
             "see docs/scaling.md)."
         ) from exc
+
+
+def enable_remote_reads(con: duckdb.DuckDBPyConnection, url: str) -> str:
+    """Make ``con`` able to read ``url``; return how: "duckdb" (its extension) or "fsspec".
+
+    DuckDB's extension when it is already installed; else fsspec's implementation of the scheme when it is
+    importable (no download needed); else DuckDB's extension after all, installed now (load_remote_support says
+    what to do when that fails too).
+    """
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "file":
+        return "duckdb"
+    extension = _EXTENSION_FOR_SCHEME.get(scheme)
+    if extension is not None:
+        try:
+            con.load_extension(extension)
+            return "duckdb"
+        except duckdb.Error:
+            pass  # not installed: fsspec, if it can, spares a download a worker without network cannot make
+        if _register_fsspec(con, scheme):
+            return "fsspec"
+    load_remote_support(con, url)
+    return "duckdb"
+
+
+def _register_fsspec(con: duckdb.DuckDBPyConnection, scheme: str) -> bool:
+    """Let DuckDB read ``scheme``:// URLs through fsspec; False when fsspec has no importable implementation."""
+    try:
+        import fsspec
+
+        filesystem = fsspec.filesystem(scheme)
+    except (ImportError, ValueError):  # ValueError: a scheme fsspec does not know
+        return False
+    protocols = filesystem.protocol if isinstance(filesystem.protocol, (list, tuple)) else [filesystem.protocol]
+    if not set(protocols) & set(con.list_filesystems()):  # DuckDB refuses to register one twice
+        con.register_filesystem(filesystem)
+    return True
 
 
 def load_remote_support(con: duckdb.DuckDBPyConnection, url: str) -> None:
@@ -148,28 +189,39 @@ def load_remote_support(con: duckdb.DuckDBPyConnection, url: str) -> None:
             f"(it lands in ~/.duckdb/extensions; bake it into the worker image, or point DuckDB's "
             f"extension_directory at a copy), then give DuckDB credentials for the bucket, e.g. once per machine "
             f"`CREATE PERSISTENT SECRET (TYPE s3, PROVIDER credential_chain)` (needs the aws extension too) or "
-            f"`CREATE PERSISTENT SECRET (TYPE gcs, KEY_ID '...', SECRET '...')`. See docs/scaling.md."
+            f"`CREATE PERSISTENT SECRET (TYPE gcs, KEY_ID '...', SECRET '...')`. Or install fsspec's library for "
+            f"{scheme}:// (s3fs for s3://, gcsfs for gs://, adlfs for az://): the export is then read through it, "
+            f"with its usual credentials. See docs/scaling.md."
         ) from exc
 
 
-def table_files(root: str, table: str, entry: dict) -> str:
-    """The file pattern of one exported table under the export's root."""
+def table_files(root: str, table: str, entry: dict, *, recursive: bool = False) -> str:
+    """The file pattern of one exported table under the export's root.
+
+    ``recursive`` writes a split table's pattern as ``**/*.parquet``: through fsspec, s3fs lists ``*/*.parquet``
+    one folder at a time (one request per occupation: 7 s per table against a local S3 server, against 0.3 s for
+    one recursive listing of the same 1,104 files).
+    """
     base = f"{root.rstrip('/')}/{table}"
-    return f"{base}/*/*.parquet" if entry.get("partition_by") else f"{base}/data.parquet"
+    if not entry.get("partition_by"):
+        return f"{base}/data.parquet"
+    return f"{base}/**/*.parquet" if recursive else f"{base}/*/*.parquet"
 
 
 def _create_views(con: duckdb.DuckDBPyConnection, location: str | Path, catalog: str | None) -> None:
     folder = local_folder(location)
-    manifest = read_manifest(location, con)  # for a URL, this also loads the extension the views read it with
+    through = "duckdb" if folder is not None else enable_remote_reads(con, str(location))
+    manifest = read_manifest(location, con)
     root = str(folder.resolve()) if folder is not None else str(location)
     prefix = f"{_ident(catalog)}.main." if catalog else ""
     for table, entry in manifest["tables"].items():
-        con.execute(f"CREATE VIEW {prefix}{_ident(table)} AS {_select(root, table, entry)}")
+        select = _select(root, table, entry, recursive=through == "fsspec")
+        con.execute(f"CREATE VIEW {prefix}{_ident(table)} AS {select}")
 
 
-def _select(root: str, table: str, entry: dict) -> str:
+def _select(root: str, table: str, entry: dict, *, recursive: bool = False) -> str:
     columns = ", ".join(_ident(c["name"]) for c in entry["columns"])
-    source = _literal(table_files(root, table, entry))
+    source = _literal(table_files(root, table, entry, recursive=recursive))
     key = entry.get("partition_by")
     if key:
         # The partition column lives in the folder name; its type is the source table's, never a guess from the

@@ -11,12 +11,11 @@ fitting an occupation it was not written for.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from pipeline import domain
 from pipeline.report import format as fmt
+from pipeline.report.text import missing
 
 ALL_OCCUPATIONS = "00-0000"
 
@@ -54,53 +53,40 @@ def pages_left_out(soc: str) -> set[str]:
     return set(THERAPY_ONLY_PAGES) if role(soc) == "other" else set()
 
 
-def scope_note(soc: str, occupation_title: str) -> str:
-    """Markdown: a visible caution when the practical guidance was not written for this occupation ('' if it was)."""
-    if role(soc) != "other":
-        return ""
-    left_out = ", ".join(THERAPY_ONLY_PAGES.values())
-    return (
-        f"> **A note on fit.** The practical guidance in this part of the book was written for the "
-        f"rehabilitation-therapy occupations, so it speaks of patients, caseloads and care settings. The "
-        f"chapters that are about those occupations alone ({left_out}) are left out of this book. The ones "
-        f"that remain are shown for {occupation_title} (SOC {soc}) as an outline to adapt, not as a "
-        "description of this occupation's work; the numbers on these pages are this occupation's own."
-    )
+def setting_coverage_pct(con, soc: str, national_jobs) -> float | None:
+    """The share (%) of this occupation's national jobs held by the book's settings that have a published job
+    count; None when either count is missing."""
 
-
-def setting_coverage_sentence(con, soc: str, national_jobs) -> str:
-    """For an occupation outside the therapy family: how much of its employment the book's settings cover.
-
-    The settings (outpatient therapy offices, hospitals, home health...) were chosen for the rehabilitation
-    occupations; for anyone else they may hold a sliver of the jobs, and a reader should know that before reading
-    a 'best-paid setting'. Returns '' for the occupations the settings were chosen for.
-    """
-    if role(soc) != "other":
-        return ""
     counted = con.execute(
         "SELECT sum(employment_count) FROM mart_oews__setting_wages "
         "WHERE soc_code = ? AND employment_count IS NOT NULL",
         [soc],
     ).fetchall()[0][0]
-    text = " These settings were chosen for the rehabilitation-therapy occupations, not for this one"
-    if is_missing(counted) or is_missing(national_jobs) or not national_jobs:
-        return text + "."
-    share = 100 * counted / national_jobs
-    return (
-        text + f": the ones with a published job count hold {fmt.pct(share, 1)} of its national jobs, so they "
-        "describe only that part of where it works."
+    if missing(counted) or missing(national_jobs) or not national_jobs:
+        return None
+    return 100 * counted / national_jobs
+
+
+def say_setting_coverage(con, soc: str, national_jobs) -> None:
+    """Publish what the shared setting-coverage note (book/notebooks/_snippets/setting_coverage_note.md) needs.
+
+    The settings (outpatient therapy offices, hospitals, home health...) were chosen for the rehabilitation
+    occupations; for anyone else they may hold a sliver of the jobs, and a reader should know that before reading
+    a 'best-paid setting'. ``settings_chosen_elsewhere`` is true for the occupations outside that family: a page
+    shows the note in a ``{"if": "settings_chosen_elsewhere"}`` cell. ``setting_coverage_detail`` is the clause
+    that gives the share of the occupation's jobs the settings hold ('' when it cannot be computed).
+    """
+    from pipeline.report.text import say
+
+    outside = role(soc) == "other"
+    share = setting_coverage_pct(con, soc, national_jobs) if outside else None
+    detail = (
+        ""
+        if share is None
+        else f": the ones with a published job count hold {fmt.pct(share, 1)} of its national jobs, so they "
+        "describe only that part of where it works"
     )
-
-
-def is_missing(x) -> bool:
-    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
-
-
-def value_or_reason(value, flag, formatter) -> str:
-    """The formatted value, or the plain-words reason BLS gave for not publishing it."""
-    if not is_missing(flag):
-        return fmt.flag_text(flag)
-    return formatter(value)
+    say(settings_chosen_elsewhere=outside, setting_coverage_detail=detail)
 
 
 def ep_latest(con, soc: str) -> dict | None:
@@ -110,9 +96,9 @@ def ep_latest(con, soc: str) -> dict | None:
     """
     rows = con.execute(
         """
-        SELECT soc_code, edition, base_year, projection_year, employment_base_persons,
-               employment_projected_persons, employment_change_persons, employment_change_pct, self_employed_pct,
-               openings_annual_avg_persons, openings_pct_of_base, entry_education, work_experience,
+        SELECT soc_code, edition, base_year, projection_year, employment_base_jobs,
+               employment_projected_jobs, employment_change_jobs, employment_change_pct, self_employed_pct,
+               openings_annual_avg_count, openings_pct_of_base, entry_education, work_experience,
                on_the_job_training, median_annual_wage_usd, median_wage_year
         FROM mart_ep__occupation_outlook
         WHERE is_latest_edition AND soc_code IN (?, ?)
@@ -192,7 +178,7 @@ def ftc_documents(con) -> pd.DataFrame:
 
 def excerpt(text, limit: int = 280) -> str:
     """The first ``limit`` characters of a plain-text excerpt, cut at a word, with an ellipsis if shortened."""
-    if is_missing(text):
+    if missing(text):
         return ""
     text = " ".join(str(text).split())
     if len(text) <= limit:
@@ -279,13 +265,16 @@ def skill_matrix_markdown(soc: str) -> str:
     return "\n".join(lines)
 
 
-def show_scope_note(soc: str, occupation_title: str) -> None:
-    """Display the scope note when there is one (an empty Markdown output would print its repr in the book)."""
-    from IPython.display import Markdown, display
+def say_scope(soc: str, occupation_title: str) -> None:
+    """Publish what the shared scope note (book/notebooks/_snippets/practical_scope_note.md) needs."""
+    from pipeline.report.text import say
 
-    note = scope_note(soc, occupation_title)
-    if note:
-        display(Markdown(note))
+    say(
+        outside_therapy=role(soc) == "other",
+        scope_pages_left_out=", ".join(THERAPY_ONLY_PAGES.values()),
+        scope_occupation=occupation_title,
+        scope_soc=soc,
+    )
 
 
 def show_absent(page, source_ids: list[str]) -> None:

@@ -2,7 +2,7 @@
 the lineage entry of each table it shows (methodology page: the SQL, the upstream tables, the snapshots) and a
 CSV of the data behind it. Notebooks use ``Page``; nothing here invents or fills in a value.
 
-    page = Page("geography", con, downloads_dir)
+    page = Page("geography", con, downloads_dir, soc=soc)   # soc: source lines link its official pages
     display(page.table(display_df, "top_states", "The ten states with the most jobs.", data=raw_df))
     display(page.figure(chart, "state_map", alt_text="...", caption="...", data=raw_df))
     display(page.absent(["jolts"]))   # a visible note when the source is not in this build
@@ -30,8 +30,14 @@ from pipeline.report.sources import absent_note, table_anchor
 LINEAGE_PAGE = "methodology.html"
 
 
-def source_line(con, tables: list[str]) -> str:
-    """'Source: <source title> (snapshot abc123def456, ...); ...' for the snapshots the given tables came from.
+# A source package's official page may name the occupation (pipeline/sources/base.py: OFFICIAL_PAGE_URL).
+SOC_PLACEHOLDER = "{soc_compact}"
+
+
+def source_line(con, tables: list[str], *, soc: str | None = None) -> str:
+    """'Source: <source title> (snapshot abc123def456, ...); ...' as HTML, for the snapshots the given tables came
+    from, each title a plain link to the source's official page (for the occupation ``soc`` when the page is one
+    per occupation). Links are not loaded resources: the page reads the same offline.
 
     A mart is followed to the staging tables its SQL reads. Reads about lineage are not a page's own inputs (they
     follow from the tables it shows), so they go past the recording connection.
@@ -42,10 +48,20 @@ def source_line(con, tables: list[str]) -> str:
         every = con.execute("SELECT DISTINCT table_name FROM meta_table_lineage").fetchall()
         tables = [*tables, *(row[0] for row in every)]
     tables = staged_from(tables)
+    # A warehouse built before sources declared their pages (or a small test one) has no such columns: no links.
+    declared = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'meta_sources'"
+        ).fetchall()
+    }
+    page_col, index_col = (
+        f"any_value(m.{c})" if c in declared else "NULL" for c in ("official_page_url", "official_index_url")
+    )
     rows = con.execute(
-        """
+        f"""
         SELECT m.title, string_agg(DISTINCT substr(s.sha256, 1, 12), ', ' ORDER BY substr(s.sha256, 1, 12)),
-               any_value(s.package), bool_or(s.origin = 'package')
+               any_value(s.package), bool_or(s.origin = 'package'), {page_col}, {index_col}
         FROM meta_table_lineage l
         JOIN meta_snapshots s USING (sha256)
         JOIN meta_sources m ON m.source_id = s.source_id
@@ -57,10 +73,37 @@ def source_line(con, tables: list[str]) -> str:
     if not rows:
         return "Source: not in this build."
     parts = [
-        f"{title}{' via ' + package if via_package else ''} (snapshot {hashes})"
-        for title, hashes, package, via_package in rows
+        f"{_linked(title, official_page(page_url, index_url, soc))}"
+        f"{' via ' + html.escape(package) if via_package else ''} (snapshot {html.escape(hashes)})"
+        for title, hashes, package, via_package, page_url, index_url in rows
     ]
     return "Source: " + "; ".join(parts) + "."
+
+
+def official_page(page_url: str | None, index_url: str | None, soc: str | None) -> str | None:
+    """The official page for a source line: the declared page, with the occupation filled in when it is one page
+    per occupation. Without an occupation, or for one BLS gives no page of its own (a broad group such as 19-5010),
+    the source's index page (which lists every occupation) stands in."""
+    if not page_url or SOC_PLACEHOLDER not in page_url:
+        return page_url
+    if soc and _has_own_page(soc):
+        return page_url.replace(SOC_PLACEHOLDER, soc.replace("-", ""))
+    return index_url
+
+
+def _has_own_page(soc: str) -> bool:
+    """OEWS publishes a profile page for each detailed occupation (29-1122) and each major group (29-0000); minor
+    and broad groups (29-1000, 29-1120) appear only in the national list."""
+    if not re.fullmatch(r"\d\d-\d{4}", soc):
+        return False
+    return soc.endswith("-0000") or not soc.endswith("0")
+
+
+def _linked(title: str, url: str | None) -> str:
+    """The source title, a plain link to its official page when it has one (https only: declared in code)."""
+    if not url or not url.startswith("https://"):
+        return html.escape(title)
+    return f'<a class="official-source" href="{html.escape(url, quote=True)}">{html.escape(title)}</a>'
 
 
 def lineage_links(con, tables: list[str]) -> str:
@@ -82,6 +125,29 @@ def tables_shown(*frames: pd.DataFrame | pd.Series | None) -> list[str]:
     return sorted({t for frame in frames if frame is not None for t in frame.attrs.get("tables", [])})
 
 
+def _html_with_links(shown: pd.DataFrame, link_columns: tuple[str, ...]) -> str:
+    """The table as HTML with every cell escaped, and the cells of ``link_columns`` as links to themselves."""
+
+    def cell(value, as_link: bool) -> str:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return ""
+        text = str(value)
+        return _linked(text, text) if as_link else html.escape(text)
+
+    escaped = pd.DataFrame({html.escape(str(c)): [cell(v, c in link_columns) for v in shown[c]] for c in shown.columns})
+    return escaped.to_html(index=False, classes="report-table", escape=False, na_rep="")
+
+
+def _single_soc(*frames: pd.DataFrame | None) -> str | None:
+    """The one SOC code the data shown is about (its soc_code column), when the page did not name it."""
+    for frame in frames:
+        if frame is not None and "soc_code" in frame.columns:
+            codes = frame["soc_code"].dropna().unique()
+            if len(codes) == 1:
+                return str(codes[0])
+    return None
+
+
 def _tables(sources: list) -> list[str]:
     """Table names as given, and for a DataFrame or Series (a row the page took values from) the tables it
     came from; None (an absent row) names nothing."""
@@ -90,9 +156,10 @@ def _tables(sources: list) -> list[str]:
 
 
 class Page:
-    def __init__(self, page: str, con, downloads_dir: str | Path):
+    def __init__(self, page: str, con, downloads_dir: str | Path, *, soc: str | None = None):
         self.page = page
         self.con = con
+        self.soc = soc  # the book's occupation: source lines link to its official pages
         self.dir = Path(downloads_dir) / page
         self.dir.mkdir(parents=True, exist_ok=True)
 
@@ -114,8 +181,9 @@ class Page:
                 "by a query, or an operation dropped DataFrame.attrs); pass sources=[...] naming the "
                 "tables it shows, or build it from the query's DataFrame"
             )
+        soc = self.soc or _single_soc(data, shown)
         return (
-            f"{html.escape(caption)} {html.escape(source_line(self.con, tables))} "
+            f"{html.escape(caption)} {source_line(self.con, tables, soc=soc)} "
             f"{lineage_links(self.con, tables)} "
             f"{self._csv(name, data)}"
         )
@@ -128,12 +196,17 @@ class Page:
         *,
         data: pd.DataFrame | None = None,
         sources: list | None = None,
+        link_columns: tuple[str, ...] = (),
     ) -> HTML:
         """A formatted table (``shown``), its caption with sources, and the unformatted ``data`` as CSV.
 
         ``sources`` (tables, or the query DataFrames/rows the values were copied from) is for data assembled by
-        hand, which carries no tables of its own."""
-        body = shown.to_html(index=False, classes="report-table", escape=True, na_rep="")
+        hand, which carries no tables of its own. Each of ``link_columns`` holds addresses: an https one becomes a
+        plain link to itself, anything else stays text."""
+        if link_columns:
+            body = _html_with_links(shown, link_columns)
+        else:
+            body = shown.to_html(index=False, classes="report-table", escape=True, na_rep="")
         return HTML(
             f'<div class="report-table-block">{body}<p class="table-caption">'
             f"{self._caption(caption, sources, name, shown if data is None else data, shown)}</p></div>"

@@ -2,7 +2,7 @@
 
 The staging load records, per pinned API answer, each requested series that came back empty
 (``stg_<source>__series_without_data``, pipeline/sources/monthly_series_load.py). A page passes the series it
-would draw; ``note`` names those of them that have no month at all in this build, with what each is, the years
+would draw; ``items`` names those of them that have no month at all in this build, with what each is, the years
 asked for, and BLS's own message when it gave one. A series that has data from another answer (an earlier year
 window, a later vintage) is drawn, so it is not named.
 """
@@ -56,17 +56,12 @@ def sentence(row) -> str:
     )
 
 
-def note(con, source_id: str, series_ids: Iterable[str]) -> str:
-    """An HTML note box naming each of ``series_ids`` BLS returned no data for ('' when there is none)."""
+def items(con, source_id: str, series_ids: Iterable[str]) -> str:
+    """A markdown list with one sentence per series of ``series_ids`` that BLS returned no data for ('' when
+    there is none). The page's own prose says what the list is (book/notebooks/_snippets/series_without_data.md).
+    BLS's text is escaped: it is shown as text, never read as markup."""
     found = without_data(con, source_id, series_ids)
-    if found.empty:
-        return ""
-    items = "".join(f"<li>{html.escape(sentence(row))}</li>" for row in found.itertuples())
-    return (
-        '<div class="admonition note series-without-data"><p class="admonition-title">No data from BLS</p>'
-        "<p>The BLS API answered these series with no data, so nothing is drawn for them and no value is "
-        f"estimated in their place.</p><ul>{items}</ul></div>"
-    )
+    return "\n".join(f"- {html.escape(sentence(row))}" for row in found.itertuples())
 
 
 def _has_table(con, table: str) -> bool:

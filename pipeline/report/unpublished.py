@@ -18,6 +18,7 @@ from typing import Iterable
 import pandas as pd
 
 from pipeline.report import format as fmt
+from pipeline.report.text import missing
 
 # Which OEWS footnote (oe.footnote / the release's footnote table) stands behind each staging flag; the loader
 # sets the flag from exactly these codes (pipeline/sources/oews_current/load.py, _FLAG_CODE_SQL).
@@ -47,16 +48,6 @@ _REASON = {
     ),
     "not_published": "BLS published no value here and gave no reason",
 }
-
-
-def missing(x) -> bool:
-    """True for None, NA and NaN: a value BLS did not publish (or a source absent from the build)."""
-    if x is None or x is pd.NA:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def footnote(con, flag: str | None) -> str | None:
@@ -160,13 +151,14 @@ def pay_basis(row) -> PayBasis:
     return ANNUAL
 
 
-def pay_basis_note(con, basis: PayBasis, occupation_title: str) -> str:
-    """Markdown: why this page shows hourly wages ('' for the annual basis, which needs no note)."""
-    if not basis.is_hourly:
-        return ""
-    return (
-        f"> **Hourly wages only.** BLS publishes no annual wages for {occupation_title}: "
-        f"{reason(con, 'wage_basis_not_published')}. The wages on this page are therefore hourly, exactly as "
-        "BLS published them; none is converted to a yearly figure, because these jobs are often not full-time "
-        "or year-round."
+def say_pay_basis(con, basis: PayBasis, occupation_title: str) -> None:
+    """Publish what the shared hourly-pay note needs (book/notebooks/_snippets/hourly_pay_note.md): ``is_hourly``
+    for the page's ``{"if": "is_hourly"}`` cell, and the note's words."""
+    from pipeline.report.text import say
+
+    say(
+        is_hourly=basis.is_hourly,
+        pay_word=basis.name,
+        hourly_note_occupation=occupation_title,
+        hourly_note_reason=reason(con, "wage_basis_not_published"),
     )
