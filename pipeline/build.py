@@ -17,10 +17,13 @@ import contextlib
 import os
 import re
 import sys
+import time
+import warnings
 
 import dagster as dg
 import duckdb
 
+from pipeline.console import logger_config
 from pipeline.lock import LockError
 from pipeline.lock_files import UNRECORDED, EditionError
 from pipeline.lock_reading import read_lock_once
@@ -87,7 +90,10 @@ def run_config(p: Paths, edition: str, lock_sha256: str, soc: str, catalog: list
                 }
             },
             "report": {"config": {"edition": edition, "soc": soc, "catalog_socs": catalog}},
-        }
+        },
+        # Dagster's step-by-step DEBUG log buries the lines that matter; the build prints one line per stage
+        # instead, and Dagster speaks only to warn. VERBOSE=1 brings its full log back.
+        "loggers": logger_config(switch("verbose")),
     }
 
 
@@ -140,12 +146,19 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.definitions import defs
     from pipeline.partitions import register_occupations
 
+    # The assets pass data versions to Dagster on purpose (precise rebuilds); its note that the parameter is in
+    # beta would print on every build.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
     config = run_config(p, edition, reading.sha256, socs[0], socs if args.catalog else catalog_socs())
     with _instance() as instance:
         # The warehouse run registers every occupation of the release; these are the ones checked above.
         register_occupations(instance, socs)
-        for label, job_name, partition in planned_runs(socs, args.warehouse_only, args.catalog):
+        runs = planned_runs(socs, args.warehouse_only, args.catalog)
+        for number, (label, job_name, partition) in enumerate(runs, start=1):
             selection = warehouse_only_selection() if args.warehouse_only else None
+            print(f"[{number}/{len(runs)}] {label} ...", flush=True)
+            started = time.perf_counter()
             result = defs.resolve_job_def(job_name).execute_in_process(
                 run_config=config,
                 instance=instance,
@@ -156,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             if not result.success:
                 return _fail(f"{label}: " + _explain(result))
+            print(f"[{number}/{len(runs)}] {label}: done in {time.perf_counter() - started:.1f} s", flush=True)
     if args.warehouse_only:
         print(f"\nWarehouse built: {p.duckdb_path}  (edition {edition})")
     for soc in [] if args.warehouse_only else socs:

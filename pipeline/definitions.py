@@ -10,6 +10,7 @@ import dagster as dg
 from pipeline import checks
 from pipeline.assets import book, catalog, editions, landing, notebooks, report, seeds, snapshot, staging
 from pipeline.assets.marts import mart_assets
+from pipeline.console import LOGGERS
 from pipeline.jobs import quarterly_refresh_schedule, refresh_sources_job
 from pipeline.resources import RefreshSecrets, default_resources
 
@@ -70,4 +71,5 @@ defs = dg.Definitions(
     # DuckDB allows one writer per file; the default multiprocess executor would make the warehouse steps fight
     # over it. The occupation books only read the warehouse (see docs/scaling.md for running them elsewhere).
     executor=dg.in_process_executor,
+    loggers=LOGGERS,
 )

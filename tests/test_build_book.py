@@ -15,7 +15,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_build(env_dirs: dict, *args: str) -> subprocess.CompletedProcess:
-    env = os.environ | {"DAGSTER_HOME": str(Path(env_dirs["WAREHOUSE_DIR"]).parent / "dagster_home")} | env_dirs
+    # VERBOSE=1: Dagster's full log, which names what each step rebuilt or left alone (the tests read it).
+    env = (
+        os.environ
+        | {"DAGSTER_HOME": str(Path(env_dirs["WAREHOUSE_DIR"]).parent / "dagster_home"), "VERBOSE": "1"}
+        | env_dirs
+    )
     env.pop("SOC", None)
     env.pop("EDITION", None)
     return subprocess.run(
@@ -125,9 +130,10 @@ def test_second_build_with_nothing_changed_does_almost_nothing(built):
     assert result.returncode == 0, result.stderr[-2000:]
     log = result.stdout + result.stderr
     assert "stg_oews is up to date" in log
-    from pipeline.assets.notebooks import notebook_sources
+    from pipeline.assets.notebooks import notebook_sources, parse_summary
 
-    assert log.count("not re-executed") == len(notebook_sources())
+    pages = parse_summary(log)
+    assert set(pages) == {md.stem for md in notebook_sources()} and set(pages.values()) == {"up to date"}
     assert "The book is up to date; not rebuilt." in log
     assert index.stat().st_mtime_ns == before
 
@@ -189,3 +195,19 @@ def test_the_wage_history_reads_from_may_2020_to_the_current_release(built):
     assert [r[6] for r in rows] == ["pre-MB3"] + ["MB3 (model-based, from May 2021)"] * 5
     assert [r[7] for r in rows] == [False, True, False, False, False, False]
     assert surgeons == [(None, "top_coded", 239200.0)]
+
+
+def test_the_console_shows_one_line_per_stage_and_no_debug_noise(built):
+    """`make book` prints a line per stage with its time, warnings in plain words and the closing summary:
+    no Dagster DEBUG lines and no kernel transport warnings (the kernels talk over local IPC sockets)."""
+    dirs, _ = built
+    log = (Path(dirs["WAREHOUSE_DIR"]).parent / "build.log").read_text()
+    lines = log.splitlines()
+    assert len(lines) <= 40, log
+    assert re.search(r"^\[1/2\] warehouse: done in \d+\.\d s$", log, re.M)
+    assert re.search(r"^\[2/2\] book 29-1122: done in \d+\.\d s$", log, re.M)
+    assert "DEBUG" not in log and "STEP_" not in log
+    assert "Kernel is running over TCP" not in log and "IPKernelApp" not in log
+    warnings = [line for line in lines if line.startswith("  warning: ")]
+    assert all(" - dagster - " not in line for line in warnings)  # plain words, not Dagster's log format
+    assert "Sources in this build:" in log
