@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml package
 # Report parameters; empty means the defaults in pyproject.toml [tool.occupation_book].
 #   SOC, EDITION; STRICT=1 (for publishing): a pinned source that cannot be had fails the build instead of being
 #   noted; RECORD_RUNS=1 keeps Dagster's run history in DAGSTER_HOME.
-# Target arguments: SOCS (catalog), URL (export), SOURCE, PART and REASON (accept).
+# Target arguments: SOCS (catalog), URL (export, publish), SOURCE, PART and REASON (accept).
 # The shared reference-data folder beside the project stands in for the network when it is there (see README).
 ifeq ($(origin SOURCES_MIRROR),undefined)
 SOURCES_MIRROR := $(if $(wildcard ../shared/reference-data/MIRROR-INDEX.tsv),$(abspath ../shared/reference-data),)
@@ -29,22 +29,31 @@ COMMAND_LINE_VALUES := $(foreach name,$(.VARIABLES),$(if $(filter command line,$
 $(foreach name,$(sort $(USER_VALUES) $(COMMAND_LINE_VALUES)),$(eval override $(name) := $$(value $(name))))
 export $(USER_VALUES) $(COMMAND_LINE_VALUES)
 
-.PHONY: book catalog export test bench dev refresh lock clean install accept chromium
+.PHONY: book catalog export publish test bench dev refresh lock clean install accept chromium
 
 book: $(STAMP)  ## Build one occupation's book into book/_build/<SOC>/html (offline, from warehouse/sources.lock)
 	@mkdir -p "$$DAGSTER_HOME"
 	$(PY) -m pipeline.build
 
-# SOCS: the occupations of the catalogue; empty means catalog_socs in pyproject.toml.
-catalog: $(STAMP)  ## One site: a book per occupation and a landing page: make catalog SOCS="29-1122 29-1123"
+# SOCS: the occupations of the catalogue; empty means catalog_socs in pyproject.toml. WORKERS=N builds the books on
+# N Celery workers over a Redis broker started for the build, or on a team's broker (CELERY_BROKER_URL; WORKERS=0
+# starts none here); with WORKERS, SOCS=all is a book for every occupation of the release: see docs/scaling.md.
+# ($(value ...) reads a value without expanding it: a value is data, never make syntax.)
+catalog: $(STAMP) $(if $(value CELERY_BROKER_URL),,$(if $(value WORKERS),redis))  ## One site: a book per occupation and a landing page: make catalog SOCS="29-1122 29-1123" [WORKERS=2]
 	@mkdir -p "$$DAGSTER_HOME"
-	CATALOG_SOCS="$$SOCS" $(PY) -m pipeline.build --catalog
+	if [ -z "$$WORKERS" ]; then CATALOG_SOCS="$$SOCS" $(PY) -m pipeline.build --catalog; \
+	else CATALOG_SOCS="$$SOCS" $(PY) -m pipeline.catalog_workers --workers "$$WORKERS"; fi
 
 # "--" ends the options, so a URL is never read as one.
 export: $(STAMP)  ## The warehouse as Parquet, one file per occupation: make export URL=s3://bucket/book/warehouse/2026Q4
 	$(PY) -m pipeline.warehouse_export -- "$$URL"
 
-test: $(STAMP) chromium lint  ## Run the linters, then the test suite (includes the browser tests)
+# The catalogue site when one is built (else the book of SOC), under its edition; `latest` moves once every file
+# is uploaded and verified by SHA-256 (pipeline/publish.py).
+publish: $(STAMP)  ## Upload the built site: make publish URL=s3://bucket/book  (SOC=... for one book)
+	$(PY) -m pipeline.publish -- "$$URL"
+
+test: $(STAMP) chromium redis lint  ## Run the linters, then the test suite (includes the browser and Celery tests)
 	$(PY) -m pytest
 
 # Static checks, one tool per line so a failure names it: lint, format, the import layering (pyproject.toml
@@ -56,13 +65,22 @@ lint: $(STAMP)  ## Static checks: ruff check, ruff format --check, lint-imports,
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
+# Debian's redis-server: the broker `make catalog WORKERS=N` starts for its own build (and its tests). Installing the
+# package also starts it as a system service, which nothing here uses: that one is stopped and disabled.
+.PHONY: redis
+redis:
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server \
+	    && { systemctl disable --now redis-server >/dev/null 2>&1 || service redis-server stop >/dev/null 2>&1 || true; }; \
+	  else echo "make catalog WORKERS=N needs Debian's redis-server: sudo apt-get install redis-server" >&2; exit 1; fi; }
+
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser offline).
 chromium:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-bench: $(STAMP)  ## Benchmarks: full-release OEWS load time and peak memory (writes bench/results/*.json)
+bench: $(STAMP) redis  ## Benchmarks: full-release OEWS load time and peak memory (writes bench/results/*.json)
 	$(PY) -m bench.run
 
 dev: $(STAMP)  ## Dagster UI on http://127.0.0.1:3000 over the same definitions; Ctrl-C stops it

@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from pipeline.assets.notebooks import parse_summary
 from pipeline.settings import PROJECT_ROOT
 
 TARGET_COLD_S = 90
@@ -70,17 +70,19 @@ def run(cache: Path, populated_store: Path) -> dict:
         "DAGSTER_HOME": str(work / "dagster_home"),
         "SOURCES_LOCK": str(project / "warehouse" / "sources.lock"),
         "PYTHONPATH": str(project),
+        "VERBOSE": "1",  # Dagster's full log names the pages each rebuild executed
     }
     cold, _ = _build(project, env)
     page = project / "book" / "notebooks" / f"{EDITED_PAGE}.md"
     page.write_text(page.read_text() + "\n<!-- benchmark edit -->\n")
     one_page, log = _build(project, env)
-    executed = sorted(set(re.findall(r"(\w+)\.md executed in", log)))
-    skipped = len(re.findall(r"not re-executed", log))
+    pages = parse_summary(log)
+    executed = sorted(page for page, how in pages.items() if how == "executed")
+    skipped = sum(how == "up to date" for how in pages.values())
     mart = project / "warehouse" / "sql" / "marts" / f"{EDITED_MART}.sql"
     mart.write_text(mart.read_text() + "\n-- benchmark edit\n")
     one_mart, log = _build(project, env)
-    mart_executed = sorted(set(re.findall(r"(\w+)\.md executed in", log)))
+    mart_executed = sorted(page for page, how in parse_summary(log).items() if how == "executed")
     extra, _ = _build(project, env, "--soc", EXTRA_OCCUPATION)
     return {
         "extra_occupation": EXTRA_OCCUPATION,

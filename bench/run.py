@@ -93,6 +93,12 @@ def warehouse_build() -> dict:
         **_summary(runs),
         "occupations": runs[0]["occupations"],
         "checks_run": runs[0]["checks_run"],
+        # Each source's staging load, median of the runs: a new source's cost beside the OEWS release's.
+        "staging_seconds": {
+            step: statistics.median(r["step_seconds"][step] for r in runs)
+            for step in sorted(runs[0]["step_seconds"])
+            if step.startswith("stg_")
+        },
         "tables": runs[0]["tables"],
         "target_seconds": TARGET_WAREHOUSE_SECONDS,
         "target_peak_rss_mib": TARGET_PEAK_MIB,
@@ -146,6 +152,16 @@ def main() -> int:
         f"{book['extra_occupation_seconds']:.1f} s (target < {book['target_extra_occupation_seconds']} s)"
     )
     print(f"  written: {RESULTS / 'book_build.json'}")
+    from bench.catalog_workers import run as catalog_workers
+
+    workers = catalog_workers(RESULTS / "cache")
+    (RESULTS / "catalog_workers.json").write_text(json.dumps(workers, indent=2))
+    print(
+        f"\nBooks of {len(workers['occupations'])} occupations on Celery workers: "
+        f"{workers['ratio_1_to_2_workers_stage']:.2f}x faster with 2 workers than with 1 "
+        f"(target >= {workers['target_ratio']}); stage seconds {workers['stage_seconds']}"
+    )
+    print(f"  written: {RESULTS / 'catalog_workers.json'}")
     (RESULTS / "warehouse_build.json").write_text(json.dumps(wh, indent=2))
     print(
         f"\nWarehouse cold build: every source, seed, mart and check, all {wh['occupations']:,} occupations "
@@ -154,6 +170,11 @@ def main() -> int:
     print(
         f"  {wh['median_seconds']:.1f} s (target < {TARGET_WAREHOUSE_SECONDS} s), "
         f"peak RSS {wh['peak_rss_mib']:.0f} MiB (target < {TARGET_PEAK_MIB} MiB), {wh['checks_run']} checks"
+    )
+    staging = wh["staging_seconds"]
+    print(
+        "  staging loads: "
+        + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in sorted(staging.items(), key=lambda kv: -kv[1]))
     )
     print(f"  written: {RESULTS / 'warehouse_build.json'}")
 

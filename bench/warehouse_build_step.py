@@ -58,6 +58,13 @@ def main(work_dir: str) -> dict:
         "tables": exact,
         "occupations": occupations,
         "checks_run": sum(1 for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"),
+        # Each step's own time, as Dagster measured it: a source's staging load beside the others (the CPI's
+        # beside the OEWS release's, for example).
+        "step_seconds": {
+            e.step_key: round(e.step_success_data.duration_ms / 1000, 3)
+            for e in result.all_events
+            if e.event_type_value == "STEP_SUCCESS" and e.step_key
+        },
     }
 
 

@@ -52,6 +52,7 @@ TARGETS = {
     "book": lambda v: ["pipeline.build"],
     "catalog": lambda v: ["pipeline.build", "--catalog"],
     "export": lambda v: ["pipeline.warehouse_export", "--", v["URL"]],
+    "publish": lambda v: ["pipeline.publish", "--", v["URL"]],
     "accept": lambda v: ["pipeline.acceptance", f"--reason={v['REASON']}", "--", v["SOURCE"], v["PART"]],
     "refresh": lambda v: ["pipeline.refresh"],
     "dev": lambda v: ["pipeline.dev"],
