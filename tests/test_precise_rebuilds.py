@@ -211,7 +211,7 @@ def test_each_kind_of_input_re_executes_exactly_its_pages(project: Project):
         path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     ran = results["lock"] = project.build("lock")
     assert ran == project.readers({"meta_snapshots", "meta_sources"})
-    assert "trend" not in ran
+    assert "geography" not in ran  # it reads no snapshot catalogue
 
     report = "\n".join(
         f"{kind}: {len(pages)} pages in {project.timings[kind]:.1f} s: {', '.join(sorted(pages))}"
