@@ -163,6 +163,7 @@ def test_trend_years_and_method_break(pages):
 # --- every page ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.real_files()  # the trend charts need the pinned OEWS history workbooks
 def test_figures_have_alt_text_and_downloads_exist(pages, html_dir):
     figures = 0
     for name, page in pages.items():

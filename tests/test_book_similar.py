@@ -145,6 +145,7 @@ def test_neighbours_follow_the_codes_and_the_employment_that_adds_up_synthetic()
 # ------------------------------------------------------------------ the built book (real data)
 
 
+@pytest.mark.real_files()  # its neighbours' projections come from the pinned Employment Projections workbook
 def test_ot_page_shows_its_neighbours_with_the_warehouse_figures(built_book):
     dirs, html = built_book
     warehouse = Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"
@@ -178,6 +179,7 @@ def test_ot_page_shows_its_neighbours_with_the_warehouse_figures(built_book):
         assert "Cited entry requirements are not in this build" in page
 
 
+@pytest.mark.real_files()  # the assistants' projections come from the pinned Employment Projections workbook
 def test_pt_page_builds_with_its_assistants_and_aides(built_book, tmp_path):
     dirs, _ = built_book
     warehouse = Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"

@@ -81,6 +81,7 @@ def test_career_roadmap_states_what_percentiles_are(built_book):
     assert "not a ceiling" in text
 
 
+@pytest.mark.real_files()  # its numbers come from the pinned Employment Projections workbook
 def test_supply_page_says_only_what_its_sources_measure(built_book):
     _, html_dir = built_book
     text = page_text(html_dir, "supply_and_competition")

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import pytest
 from bs4 import BeautifulSoup
 
 PEOPLE = r"(?:people|persons?|workers?)"
@@ -149,6 +150,7 @@ def test_csv_columns_and_units_are_checked(tmp_path):
 # ------------------------------------------------------------------ the built book
 
 
+@pytest.mark.real_files()  # the pages show EP figures only when the pinned EP workbooks are in the build
 def test_no_page_or_download_calls_ep_employment_people(built_book):
     dirs, html_dir = built_book
     with duckdb.connect(str(Path(dirs["WAREHOUSE_DIR"]) / "warehouse.duckdb"), read_only=True) as con:
