@@ -138,26 +138,26 @@ FILES_READ_BY_MODULE = {
     "pipeline/report/methodology.py": "warehouse/sql/marts/*.sql",
     "pipeline/report/claims.py": "book/claims_ledger.yaml",
     # The domain seeds each report module reads through pipeline/domain.py, besides the tables built from them.
-    "pipeline/report/practical_pages.py": "warehouse/seeds/{occupation_families,territories}.csv",
+    "pipeline/report/practical_pages.py": "warehouse/seeds/occupation_families.csv warehouse/seeds/territories.csv",
     "pipeline/report/market_pages.py": "warehouse/seeds/claim_groups.csv",
-    "pipeline/report/claim_checks.py": "warehouse/seeds/{settings,claim_groups,territories}.csv",
+    "pipeline/report/claim_checks.py": (
+        "warehouse/seeds/settings.csv warehouse/seeds/claim_groups.csv warehouse/seeds/territories.csv"
+    ),
     "pipeline/report/similar_occupations.py": "warehouse/seeds/related_occupations.csv",
 }
-
-
-def _expand(pattern: str) -> list[Path]:
-    """The files a pattern names: a glob, with ``{a,b}`` for a list of alternatives."""
-    head, brace, rest = pattern.partition("{")
-    if not brace:
-        return sorted(PROJECT_ROOT.glob(pattern))
-    choices, _, tail = rest.partition("}")
-    return sorted(f for choice in choices.split(",") for f in _expand(head + choice + tail))
 
 
 def module_files(md_path: Path) -> list[Path]:
     """The files a page's code depends on: the project modules it imports, and the files those modules read."""
     modules = imported_modules(md_path)
-    extra = {f for rel in modules if rel in FILES_READ_BY_MODULE for f in _expand(FILES_READ_BY_MODULE[rel])}
+    # Each value is one or more globs, separated by spaces.
+    extra = {
+        f
+        for rel in modules
+        if rel in FILES_READ_BY_MODULE
+        for g in FILES_READ_BY_MODULE[rel].split()
+        for f in PROJECT_ROOT.glob(g)
+    }
     return sorted({PROJECT_ROOT / rel for rel in modules} | extra)
 
 

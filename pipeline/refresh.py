@@ -131,8 +131,14 @@ def _retire_package_stand_ins(module, new_pins: list[dict], result: FetchResult)
     if fetched_rank <= ORIGIN_RANK["package"]:
         return new_pins, []
     stale = [p for p in new_pins if p.get("origin") == "package"]
+    kept = [p for p in new_pins if p.get("origin") != "package"]
+    return kept, _retired(module, stale, result, "source")
+
+
+def _retired(module, stale: list[dict], result: FetchResult, what: str) -> list[Change]:
+    """A "retired" change for each pin a complete fetch superseded, naming the origin that replaced it."""
     origin = ", ".join(sorted({s.origin for s in result.snapshots}))
-    return [p for p in new_pins if p.get("origin") != "package"], [
+    return [
         Change(
             module.SOURCE_ID,
             part_of(p),
@@ -141,7 +147,7 @@ def _retire_package_stand_ins(module, new_pins: list[dict], result: FetchResult)
             None,
             p.get("rows"),
             None,
-            f"superseded: a complete fetch returned the source from the {origin} origin",
+            f"superseded: a complete fetch returned the {what} from the {origin} origin",
         )
         for p in stale
     ]
@@ -184,21 +190,8 @@ def _retire_superseded(
             )
             for p in stale
         ]
-    origin = ", ".join(sorted({s.origin for s in result.snapshots}))
     kept = [p for p in new_pins if p["sha256"] in fetched]
-    return kept, [
-        Change(
-            module.SOURCE_ID,
-            part_of(p),
-            "retired",
-            p["size_bytes"],
-            None,
-            p.get("rows"),
-            None,
-            f"superseded: a complete fetch returned the release from the {origin} origin",
-        )
-        for p in stale
-    ]
+    return kept, _retired(module, stale, result, "release")
 
 
 def _flag_big_moves(source_id: str, old_pins: list[dict], new_pins: list[dict], changes: list[Change]) -> None:
