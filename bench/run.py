@@ -149,7 +149,14 @@ def main() -> int:
     )
     print(
         f"Book for one more occupation ({book['extra_occupation']}) once the warehouse exists: "
-        f"{book['extra_occupation_seconds']:.1f} s (target < {book['target_extra_occupation_seconds']} s)"
+        f"{book['extra_occupation_seconds']:.1f} s (target < {book['target_extra_occupation_seconds']} s); "
+        f"its book stage {book['extra_occupation_book_stage_seconds']:.1f} s against a plain jupyter-book build of "
+        f"its executed pages {book['plain_jupyter_book_seconds']:.1f} s: {book['book_stage_to_plain_ratio']:.2f}x "
+        f"(target <= {book['target_book_stage_to_plain_ratio']})"
+    )
+    print(
+        f"Bytes that occupation adds to a catalogue: {book['bytes_added_by_occupation'] / 1e6:.2f} MB "
+        f"(target < {book['target_bytes_added_by_occupation'] / 1e6:.0f} MB)"
     )
     print(f"  written: {RESULTS / 'book_build.json'}")
     from bench.catalog_workers import run as catalog_workers

@@ -151,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
     config = run_config(p, edition, reading.sha256, socs[0], socs if args.catalog else catalog_socs())
+    if not args.warehouse_only:
+        from pipeline.assets.notebooks import prewarm
+
+        prewarm()  # the page kernels start and import while the warehouse stage runs
     with _instance() as instance:
         # The warehouse run registers every occupation of the release; these are the ones checked above.
         register_occupations(instance, socs)

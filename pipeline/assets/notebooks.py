@@ -9,12 +9,13 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
 import jupytext
 import nbformat
+from jupyter_client.client import KernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -58,17 +59,22 @@ def prepare_notebook(md_path: Path) -> nbformat.NotebookNode:
 KERNELS = max(1, int(os.environ.get("BOOK_KERNELS") or min(2, os.cpu_count() or 1)))
 _thread = threading.local()
 _kernels: list[AsyncKernelManager] = []
-# Run before and after each page: the namespace starts empty, and the page's DuckDB connections are closed when
-# it ends (a read-only handle left open would block the next build's writer).
-RESET_NAMESPACE = "get_ipython().reset(new_session=False)\nimport gc as _gc\n_gc.collect()"
-# The report's connection records the tables each page reads (pipeline/report/warehouse.py); the page's last cell
-# leaves that record where pipeline.page_inputs reads it.
-START_RECORDING = "from pipeline.report import warehouse as _warehouse\n_warehouse.start_recording()"
+_clients: dict[AsyncKernelManager, KernelClient] = {}
+# Run before each page: the namespace starts empty. What is alive then (imported modules, the kernel itself) is
+# moved out of the garbage collector's sight (gc.freeze): a full collection over pandas' and Altair's objects took
+# 60 ms, and IPython's reset runs one, so without it every page paid for the modules the pages before it imported.
+START_PAGE = (
+    "get_ipython().reset(new_session=False)\nimport gc as _gc\n_gc.freeze()\n"
+    "from pipeline.report import warehouse as _warehouse\n_warehouse.start_recording()"
+)
+# Run after each page: the report's connection recorded the tables the page read (pipeline/report/warehouse.py),
+# left where pipeline.page_inputs reads them; the page's DuckDB connections are closed.
 SAVE_RECORDING = (
     "import json as _json, pathlib as _pathlib\n_record = _pathlib.Path({path!r})\n"
     "_record.parent.mkdir(parents=True, exist_ok=True)\n"
-    "_record.write_text(_json.dumps(_warehouse.recorded_reads()))"
+    "_record.write_text(_json.dumps(_warehouse.recorded_reads()))\n"
 )
+END_PAGE = "_warehouse.close_all()\nget_ipython().reset(new_session=False)"
 
 
 # Kernels talk over local sockets (IPC) in a private folder, not TCP on 127.0.0.1: nothing else on the machine can
@@ -85,10 +91,58 @@ def _warm_kernel() -> AsyncKernelManager:
     return km
 
 
+# The client that talks to this thread's kernel is kept with it: nbclient would otherwise open a new one for every
+# page, and each new client waits 0.2 s for the kernel's broadcast channel to fall quiet (jupyter_client's
+# wait_for_ready) and stays subscribed to every later page's output.
+def _kernel_client(km: AsyncKernelManager) -> KernelClient | None:
+    return _clients.get(km) if km.has_kernel else None
+
+
 def _stop_kernel(km: AsyncKernelManager) -> None:
+    """Shut the kernel down, with its client. The manager is done with too: shutting down destroys its sockets'
+    context, so this thread's next page starts a new manager and kernel."""
+    kc = _clients.pop(km, None)
+    if kc is not None:
+        kc.stop_channels()
     if km.has_kernel:
         # jupyter_client declares shutdown_kernel as returning an Awaitable; it is an async def, so a coroutine.
         asyncio.run(km.shutdown_kernel(now=True))  # type: ignore[arg-type]
+    if getattr(_thread, "kernel", None) is km:
+        _thread.kernel = None
+
+
+# The threads that run pages, each with its own kernel, live as long as the process: a catalogue's second book
+# finds its kernels warm, and a build can warm them while its warehouse stage runs (prewarm).
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+# What every page imports: the kernels import it while they wait, not at the first page.
+WARM_UP = "import altair, duckdb, pandas, vl_convert\nimport pipeline.report.present, pipeline.report.oews_pages"
+
+
+def page_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=KERNELS, thread_name_prefix="book-kernel")
+        return _pool
+
+
+def prewarm() -> list[Future]:
+    """Start every page thread's kernel and import what pages import, in the background.
+
+    A barrier holds each warm-up until all have started, so each of the pool's threads takes one (and warms its own
+    kernel) rather than one thread taking them all in turn."""
+    barrier = threading.Barrier(KERNELS, timeout=60)
+
+    def warm() -> None:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass  # a thread busy elsewhere: the others still warm up
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WARM_UP)])
+        _run(nb, _warm_kernel())
+
+    return [page_pool().submit(warm) for _ in range(KERNELS)]
 
 
 @atexit.register
@@ -106,26 +160,14 @@ def execute_notebook(md_path: Path, out_path: Path, parameters: dict, reads_path
     nb = prepare_notebook(md_path)
     nb.metadata["papermill"] = {}  # where papermill records the parameters it injected
     nb = parameterize_notebook(nb, parameters, kernel_name="python3", language="python")
-    nb.cells.insert(0, nbformat.v4.new_code_cell(RESET_NAMESPACE + "\n" + START_RECORDING))
-    save = SAVE_RECORDING.format(path=str(reads_path)) + "\n" if reads_path else ""
-    nb.cells.append(nbformat.v4.new_code_cell(save + RESET_NAMESPACE))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(START_PAGE))
+    save = SAVE_RECORDING.format(path=str(reads_path)) if reads_path else ""
+    nb.cells.append(nbformat.v4.new_code_cell(save + END_PAGE))
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    # The kernel must be this environment's Python, whatever PATH the caller had.
-    env_bin = str(Path(sys.executable).parent)
-    if not os.environ.get("PATH", "").startswith(env_bin + os.pathsep):
-        os.environ["PATH"] = env_bin + os.pathsep + os.environ.get("PATH", "")
-    km = _warm_kernel()
-    client = NotebookClient(
-        nb, km=km, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(PROJECT_ROOT)}}
-    )
     try:
-        client.execute()
+        _run(nb, _warm_kernel())
     except CellExecutionError as exc:
-        _stop_kernel(km)  # a failed page may leave the kernel in any state; the next page gets a fresh one
         raise NotebookPageError(f"{md_path.name}: a cell failed:\n{exc}") from None
-    except BaseException:
-        _stop_kernel(km)
-        raise
     nb.cells = nb.cells[1:-1]
     fill_page(nb, md_path.name)
     _without_run_details(nb)
@@ -151,6 +193,26 @@ def _without_run_details(nb: nbformat.NotebookNode) -> None:
                 if "execution_count" in output:
                     output["execution_count"] = None
     nb.metadata.pop("papermill", None)
+
+
+def _run(nb: nbformat.NotebookNode, km: AsyncKernelManager) -> None:
+    """Execute ``nb`` in this thread's kernel, through the client kept with it."""
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    # The kernel must be this environment's Python, whatever PATH the caller had.
+    env_bin = str(Path(sys.executable).parent)
+    if not os.environ.get("PATH", "").startswith(env_bin + os.pathsep):
+        os.environ["PATH"] = env_bin + os.pathsep + os.environ.get("PATH", "")
+    client = NotebookClient(
+        nb, km=km, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(PROJECT_ROOT)}}
+    )
+    client.kc = _kernel_client(km)  # after construction: NotebookClient.__init__ sets kc to None
+    try:
+        client.execute()
+    except BaseException:
+        _stop_kernel(km)  # a failed page may leave the kernel in any state; the next page gets a fresh one
+        raise
+    if client.kc is not None:
+        _clients[km] = client.kc
 
 
 class NotebookPageError(RuntimeError):
@@ -212,10 +274,11 @@ def notebook_assets() -> list[dg.AssetsDefinition]:
         chosen = [md for md in pages if f"notebook__{md.stem}" in selected]
         page = _PageRun(context, warehouse.paths(), context.partition_key, report_parameters)
         first = [md for md in chosen if md.stem not in AFTER_ALL_OTHERS]
-        with ThreadPoolExecutor(max_workers=KERNELS) as pool:
-            results = list(pool.map(page.run, first))
-        # Pages that list what the others wrote run once those are done.
-        results += [page.run(md) for md in chosen if md.stem in AFTER_ALL_OTHERS]
+        pool = page_pool()
+        results = list(pool.map(page.run, first))
+        # Pages that list what the others wrote run once those are done, in a kernel that is already warm (a
+        # thread of its own would start a kernel and import everything again for one page).
+        results += list(pool.map(page.run, [md for md in chosen if md.stem in AFTER_ALL_OTHERS]))
         context.log.info(page.summary())
         for md, (fp, out_path) in zip(
             first + [md for md in chosen if md.stem in AFTER_ALL_OTHERS], results, strict=True

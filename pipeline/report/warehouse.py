@@ -20,6 +20,9 @@ from pipeline.report.parquet_warehouse import connect_parquet, is_parquet_wareho
 
 # The tables the pages executed in this kernel read since recording started; one page runs at a time per kernel.
 _reads: set[str] = set()
+# The connections the page running in this kernel opened, closed when it ends (close_all): a read-only handle left
+# open would block the next build's writer, and waiting for the garbage collector to find it costs every page.
+_opened: list[duckdb.DuckDBPyConnection] = []
 
 
 def start_recording() -> None:
@@ -34,9 +37,17 @@ def connect(warehouse_path: str) -> "RecordingConnection":
     # A Parquet export (a folder holding manifest.json, or a URL such as s3://...) opens as views in an in-memory
     # database, so a page runs unchanged on a machine that has only the export (docs/scaling.md).
     if is_parquet_warehouse(warehouse_path):
-        return RecordingConnection(connect_parquet(warehouse_path))
-    # Read-only: the pipeline is the warehouse's only writer.
-    return RecordingConnection(duckdb.connect(str(warehouse_path), read_only=True))
+        con = connect_parquet(warehouse_path)
+    else:
+        con = duckdb.connect(str(warehouse_path), read_only=True)  # the pipeline is the warehouse's only writer
+    _opened.append(con)
+    return RecordingConnection(con)
+
+
+def close_all() -> None:
+    """Close every connection opened since the last call (the kernel runs this when a page ends)."""
+    while _opened:
+        _opened.pop().close()
 
 
 def tag(frame, tables) -> Any:
