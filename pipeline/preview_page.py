@@ -2,8 +2,9 @@
 
     WAREHOUSE_DIR=/tmp/me/wh python -m pipeline.preview_page book/notebooks/geography.md [--soc 29-1123]
 
-Writes <out>/<page>.ipynb and <out>/<page>.html (default out: /tmp/page-preview) and prints the HTML path. The
-warehouse must have been built by `make book` (or `python -m pipeline.build`) with the same WAREHOUSE_DIR.
+Writes <out>/<page>.ipynb and <out>/<page>.html (default out: /tmp/page-preview) and prints the HTML path; the
+page's CSVs and chart SVGs go to <out>/_static/, where its links find them. The warehouse must have been built by
+`make book` (or `python -m pipeline.build`) with the same WAREHOUSE_DIR.
 """
 
 from __future__ import annotations
@@ -73,9 +74,12 @@ def render(notebook: Path) -> str:
             elif output.get("output_type") == "stream":
                 parts.append(f"<pre>{output.get('text', '')}</pre>")
     css = (Path(__file__).resolve().parents[1] / "book" / "_static" / "report.css").read_text()
+    # A book's page lives in notebooks/ and links its CSVs and charts as ../_static/...; the preview's page sits
+    # beside its _static/ folder.
+    body = "".join(parts).replace('="../_static/', '="_static/')
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><style>body{{font-family:sans-serif;"
-        f"max-width:60rem;margin:2rem auto}}{css}</style></head><body>{''.join(parts)}</body></html>"
+        f"max-width:60rem;margin:2rem auto}}{css}</style></head><body>{body}</body></html>"
     )
 
 

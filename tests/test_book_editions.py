@@ -7,6 +7,7 @@ The committed editions are real locks from this project's history: 2026Q4 pinned
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -35,6 +36,19 @@ def what_changed(built_book):
 def test_what_changed_names_both_editions(what_changed):
     text = what_changed.get_text(" ", strip=True)
     assert "This is edition 2026Q4.3 . It is compared with edition 2026Q4.2" in text
+
+
+def test_what_changed_links_the_earlier_editions_where_make_publish_puts_them(what_changed):
+    """The live lock is 2026Q4.3 and the registry records 2026Q4 and 2026Q4.2 before it: both are linked, newest
+    first, relatively from <edition>/<SOC>/notebooks/ to the same page of each (pipeline/publication_layout.py)."""
+    links = [(a.get_text(strip=True), a["href"]) for a in what_changed.select(f"a.{changes.EDITION_LINK_CLASS}")]
+    assert links == [
+        ("2026Q4.2", "../../../2026Q4.2/29-1122/notebooks/what_changed.html"),
+        ("2026Q4", "../../../2026Q4/29-1122/notebooks/what_changed.html"),
+    ]
+    text = what_changed.get_text(" ", strip=True)
+    assert "The earlier editions of this book are published beside this one" in text
+    assert "Each link opens that edition" in text and "own What changed page" in text  # Sphinx curls the apostrophe
 
 
 def test_what_changed_lists_the_source_files_the_new_lock_added(what_changed, built_book):
@@ -92,6 +106,8 @@ def test_an_earlier_edition_builds_from_its_own_lock(built_book):
     assert "(2026Q4)" in summary.title.get_text()
     page = BeautifulSoup((html / "notebooks" / "what_changed.html").read_text(), "html.parser")
     assert "the first one recorded" in page.get_text(" ", strip=True)
+    assert "No edition was recorded before 2026Q4, so none is published beside it." in page.get_text(" ", strip=True)
+    assert not page.select(f"a.{changes.EDITION_LINK_CLASS}")
     outlook = (html / "notebooks" / "outlook.html").read_text()
     assert "Not in this build" in outlook  # that edition pinned no projections
     assert (live_html / "index.html").read_bytes() == live_index  # the live edition's book is untouched
@@ -118,3 +134,70 @@ def test_monthly_revisions_are_the_months_whose_value_changed(tmp_path):
     coverage = changes.monthly_coverage(con, "core_ces__monthly_employment")
     assert coverage["previous"]["last"] < coverage["current"]["last"]
     assert changes.monthly_coverage(con, "core_jolts__monthly_rates_and_levels") == {"previous": None, "current": None}
+
+
+def _registry(folder: Path, live: str, recorded: list[str]) -> Path:
+    """A SYNTHETIC lock registry: the live lock naming its edition, and editions/<name>.lock for each recorded one
+    (only the names matter here)."""
+    (folder / "editions").mkdir(parents=True)
+    for name in recorded:
+        (folder / "editions" / f"{name}.lock").write_text(json.dumps({"edition": name}))
+    lock = folder / "sources.lock"
+    lock.write_text(json.dumps({"edition": live}))
+    return lock
+
+
+def test_the_earlier_editions_are_the_ones_the_registry_records_newest_first(tmp_path):
+    lock = _registry(tmp_path, "2026Q4.3", ["2026Q4", "2026Q4.2", "2026Q4.3"])
+    assert changes.earlier_editions("2026Q4.3", lock) == ["2026Q4.2", "2026Q4"]
+    assert changes.earlier_editions("2026Q4.2", lock) == ["2026Q4"]
+    assert changes.earlier_editions("2026Q4", lock) == []
+    # A build that is no recorded edition cannot be placed among them, and links none.
+    assert changes.earlier_editions("dev", lock) == [] and not changes.is_recorded_name("unrecorded edition")
+
+
+def test_the_links_lead_from_this_edition_s_page_to_each_earlier_edition_s_own(tmp_path):
+    lock = _registry(tmp_path, "2026Q4.3", ["2026Q4", "2026Q4.2", "2026Q4.3"])
+    earlier = changes.earlier_editions("2026Q4.3", lock)
+    links = BeautifulSoup(changes.edition_links("2026Q4.3", "27-2011", earlier), "html.parser").select("a")
+    assert [(a.get_text(), a["href"], a["class"]) for a in links] == [
+        ("2026Q4.2", "../../../2026Q4.2/27-2011/notebooks/what_changed.html", [changes.EDITION_LINK_CLASS]),
+        ("2026Q4", "../../../2026Q4/27-2011/notebooks/what_changed.html", [changes.EDITION_LINK_CLASS]),
+    ]
+    assert changes.edition_links("2026Q4", "27-2011", []) == ""
+
+
+def _national(path: Path, median_hourly: float, mean_hourly: float) -> None:
+    """SYNTHETIC national row of an occupation paid by the hour: BLS withheld every annual wage for its pay basis."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """CREATE TABLE mart_oews__national_wages AS SELECT
+                 '27-2011' AS soc_code, 'May 2025' AS reference_period, 1000 AS employment_count,
+                 NULL::DOUBLE AS annual_median_wage_usd, 'wage_basis_not_published' AS annual_median_wage_usd_flag,
+                 NULL::DOUBLE AS annual_mean_wage_usd, NULL::DOUBLE AS annual_p10_wage_usd,
+                 NULL::DOUBLE AS annual_p90_wage_usd, ?::DOUBLE AS hourly_median_wage_usd,
+                 ?::DOUBLE AS hourly_mean_wage_usd, 15.0::DOUBLE AS hourly_p10_wage_usd,
+                 90.0::DOUBLE AS hourly_p90_wage_usd""",
+            [median_hourly, mean_hourly],
+        )
+
+
+def test_an_hourly_only_occupation_s_headline_wages_are_hourly(tmp_path):
+    _national(tmp_path / "prev.duckdb", 20.00, 40.00)
+    _national(tmp_path / "now.duckdb", 21.00, 40.00)
+    con = duckdb.connect(str(tmp_path / "now.duckdb"), read_only=True)
+    changes.attach_previous(con, str(tmp_path / "prev.duckdb"))
+    basis = changes.headline_pay_basis(con, "27-2011")
+    assert basis.is_hourly
+    rows = changes.headline_changes(con, "27-2011", basis)
+    rows = rows.assign(change=rows.apply(changes.describe_change, axis=1)).set_index("measure")
+    assert rows.loc["Median hourly wage", ["previous", "current", "change"]].tolist() == [
+        "$20.00/hour (May 2025)",
+        "$21.00/hour (May 2025)",
+        "+$1.00/hour (+5.0%)",
+    ]
+    assert rows.loc["Mean hourly wage", "change"] == "no change"
+    assert rows.loc["Median hourly wage", "unit"] == "USD per hour"
+    assert not any("annual" in measure for measure in rows.index)
+    # An occupation paid by the year keeps the annual rows.
+    assert "Median annual wage" in changes.headline_changes(con, "27-2011")["measure"].tolist()

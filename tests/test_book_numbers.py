@@ -10,7 +10,6 @@ OEU + area type + area + industry + occupation + datatype; datatype 01 employmen
 
 from __future__ import annotations
 
-import base64
 import re
 from pathlib import Path
 
@@ -44,12 +43,9 @@ def row_cells(page: BeautifulSoup, first_cell: str) -> list[str]:
     raise AssertionError(f"no table row starting with {first_cell!r}")
 
 
-def svgs(page: BeautifulSoup) -> list[str]:
-    return [
-        base64.b64decode(img["src"].split(",", 1)[1]).decode()
-        for img in page.find_all("img")
-        if img.get("src", "").startswith("data:image/svg+xml;base64,")
-    ]
+def svgs(page: BeautifulSoup, html_dir: Path) -> list[str]:
+    """The SVG files a page's figures link to (relative to the page, in notebooks/)."""
+    return [(html_dir / "notebooks" / img["src"]).read_text() for img in page.select("figure.report-figure img")]
 
 
 # --- executive summary ---------------------------------------------------------------------------------------
@@ -136,7 +132,7 @@ def test_geography_states_and_metros(pages):
 
 
 @pytest.mark.real_files()  # its numbers come from the pinned OEWS history workbooks and EP editions
-def test_trend_years_and_method_break(pages):
+def test_trend_years_and_method_break(pages, html_dir):
     page = pages["trend"]
     t = text(page)
     # docs/source-formats.md OT table (TOT_EMP, A_MEDIAN) for May 2020-2024, and the May 2025 headline
@@ -156,7 +152,7 @@ def test_trend_years_and_method_break(pages):
     assert may2021[2].startswith("+1,220") and "method change" in may2021[-1]
     assert "nominal" in t and "not adjusted for inflation" in t
     # The method change is drawn on every chart: employment, pay, and pay after inflation (rule and label in the SVG)
-    drawn = svgs(page)
+    drawn = svgs(page, html_dir)
     assert len(drawn) == 3 and all("Method change from May 2021" in s for s in drawn)
 
 

@@ -128,9 +128,11 @@ def test_every_internal_link_resolves(site):
     broken = []
     for rel in _pages(html_dir):
         text = (html_dir / rel).read_text()
-        for href in re.findall(r'<a\s[^>]*href="([^"]+)"', text):
+        for anchor, href in re.findall(r'(<a\s[^>]*href="([^"]+)")', text):
             if href.startswith(("http://", "https://", "mailto:", "javascript:")) or href.startswith("#"):
                 continue
+            if 'class="published-edition"' in anchor:
+                continue  # another edition's page, beside this book once published (tests/test_publish.py)
             target = urlparse(urljoin(base + rel, href))
             path = html_dir / unquote(target.path).lstrip("/")
             if path.is_dir():

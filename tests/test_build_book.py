@@ -9,6 +9,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -211,3 +212,15 @@ def test_the_console_shows_one_line_per_stage_and_no_debug_noise(built):
     warnings = [line for line in lines if line.startswith("  warning: ")]
     assert all(" - dagster - " not in line for line in warnings)  # plain words, not Dagster's log format
     assert "Sources in this build:" in log
+
+
+def test_a_pages_downloadable_notebook_holds_its_code_and_prose_not_a_second_copy_of_its_outputs(built):
+    _, html = built
+    page = (html / "notebooks" / "geography.html").read_text()
+    notebook = nbformat.read(html / "_sources" / "notebooks" / "geography.ipynb", as_version=4)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    prose = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert "FROM mart_oews__state_wages" in code  # how the page computed what it shows
+    assert "Where the jobs are and where they pay best" in prose
+    assert all(not c.outputs for c in notebook.cells if c.cell_type == "code")
+    assert "report-figure" in page and "../_static/figures/geography/" in page  # the outputs are the page itself

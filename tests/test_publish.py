@@ -1,7 +1,9 @@
 """Publishing a built catalogue or book (pipeline/publish.py) to S3 (moto's server on 127.0.0.1) and to a folder.
 
 The sites are SYNTHETIC miniatures of a built catalogue: a landing page and books whose `_static/` holds the same
-theme files in every book and data of their own. What is checked does not depend on the pages' text.
+theme files in every book and data of their own. What is checked does not depend on the pages' text, except the
+What changed page's links to earlier editions, which come from the code that writes them on the real page
+(pipeline/report/edition_changes.py).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from unittest.mock import ANY
 
 import pytest
 
 from pipeline import publish as publishing
+from pipeline.publication_layout import link_target, page_path
 from pipeline.publish import LATEST_NAME, MANIFEST_NAME, PublishError, publish
+from pipeline.report.edition_changes import EDITION_LINK_CLASS, edition_links
 from pipeline.site_sharing import SHARED_DIR
 
 pytest_plugins = ("s3_server",)  # the moto server and bucket fixtures
@@ -34,8 +37,10 @@ THEME = {  # the same bytes in every book, as the theme's files are
 }
 
 
-def synthetic_site(root: Path, edition: str, socs=SOCS) -> Path:
-    """A catalogue site as `make catalog` lays it out: index.html, _static/data/ and one book per occupation."""
+def synthetic_site(root: Path, edition: str, socs=SOCS, earlier: list[str] | None = None) -> Path:
+    """A catalogue site as `make catalog` lays it out: index.html, _static/data/ and one book per occupation.
+
+    With ``earlier``, each book also has a What changed page linking those editions as the real page does."""
     site = root / "site"
     (site / "_static" / "data").mkdir(parents=True)
     links = "".join(f'<a href="{soc}/index.html">{soc}</a>' for soc in socs)
@@ -61,7 +66,32 @@ def synthetic_site(root: Path, edition: str, socs=SOCS) -> Path:
             f"<html><head>{head.format(p='../')}</head><body>SYNTHETIC trend of {soc} {edition}"
             f'<a href="../_static/data/wages.csv">data</a><a href="#top">top</a></body></html>\n'
         )
+        if earlier is not None:
+            (book / "notebooks" / "what_changed.html").write_text(
+                f"<html><head>{head.format(p='../')}</head><body>SYNTHETIC what changed in {soc} {edition}: "
+                f"<p>{edition_links(edition, soc, earlier)}</p></body></html>\n"
+            )
     return site
+
+
+def _edition_links(page: bytes) -> dict[str, str]:
+    """The links to earlier editions on a What changed page: {edition: href}."""
+    found = re.findall(rf'<a class="{EDITION_LINK_CLASS}" href="([^"]+)">([^<]+)</a>', page.decode())
+    return {edition: href for href, edition in found}
+
+
+def _redirect(page: bytes) -> str:
+    return re.search(r'http-equiv="refresh" content="0; url=([^"]+)"', page.decode(), re.IGNORECASE).group(1)
+
+
+def _follow(files: dict[str, bytes], path: str) -> str:
+    """Where a reader's browser ends up from ``path``, following the redirect pages (a folder's index.html)."""
+    for _ in range(5):
+        body = files[path]
+        if b"http-equiv" not in body.lower():
+            return path
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(path), _redirect(body)))
+    raise AssertionError(f"redirect loop from {path}")
 
 
 def _tree(fs, root: str) -> dict[str, bytes]:
@@ -236,14 +266,15 @@ def test_an_earlier_edition_is_added_beside_latest_without_moving_it(tmp_path):
     url = str(tmp_path / "published")
     publish(synthetic_site(tmp_path / "new", "2026Q4.2"), url, "2026Q4.2")
     publish(synthetic_site(tmp_path / "old", "2026Q4"), url, "2026Q4", move_latest=False)
-    assert json.loads((tmp_path / "published" / LATEST_NAME).read_text())["edition"] == "2026Q4.2"
+    latest = json.loads((tmp_path / "published" / LATEST_NAME).read_text())
+    assert (latest["edition"], latest["editions"]) == ("2026Q4.2", ["2026Q4", "2026Q4.2"])
     assert "SYNTHETIC 29-1122 2026Q4<" in (tmp_path / "published" / "2026Q4" / "29-1122" / "index.html").read_text()
 
 
 def test_make_publish_publishes_a_single_book_to_a_folder_as_built(tmp_path):
     """The program as `make publish URL=... SOC=...` runs it: the edition comes from the book's parameters."""
     build = tmp_path / "build"
-    html = synthetic_site(tmp_path, "2026Q4.2", socs=("29-1122",)) / "29-1122"
+    html = synthetic_site(tmp_path, "2026Q4.2", socs=("29-1122",), earlier=["2026Q4"]) / "29-1122"
     (build / "29-1122").mkdir(parents=True)
     html.rename(build / "29-1122" / "html")
     (build / "29-1122" / "outputs").mkdir()
@@ -261,17 +292,107 @@ def test_make_publish_publishes_a_single_book_to_a_folder_as_built(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "`latest` now points at 2026Q4.2" in result.stdout
+    assert f"to {target}/2026Q4.2/29-1122/ in" in result.stdout
+    # Its What changed page links 2026Q4, which is not published there: one warning line, and the book is published.
+    assert result.stderr.splitlines() == [
+        f"WARNING: the What changed pages link edition 2026Q4, which is not published at {target}; "
+        f"publish it (once built) with: EDITION=2026Q4 SOC=29-1122 make publish URL={target}"
+    ]
     published = target / "2026Q4.2"
 
-    # A single book shares nothing: it is published byte for byte as built.
+    # A single book shares nothing: it is published byte for byte as built, under <edition>/<SOC>/ as a
+    # catalogue's books are, with the edition's index.html sending a reader to it.
     def files(folder: Path) -> dict[str, bytes]:
         return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
-    assert files(published) == files(build / "29-1122" / "html") | {MANIFEST_NAME: ANY}
-    assert (target / "index.html").read_text().count("url=2026Q4.2/index.html") == 1
+    assert files(published / "29-1122") == files(build / "29-1122" / "html")
+    assert sorted(files(published)) == sorted(
+        ["index.html", MANIFEST_NAME, *(f"29-1122/{p}" for p in files(build / "29-1122" / "html"))]
+    )
+    assert _redirect(files(published)["index.html"]) == "29-1122/index.html"
+    everything = files(target)
+    assert _redirect(everything["index.html"]) == "2026Q4.2/29-1122/index.html"
+    assert _follow(everything, "index.html") == "2026Q4.2/29-1122/index.html"
+    assert _follow(everything, "2026Q4.2/index.html") == "2026Q4.2/29-1122/index.html"
+    assert b"SYNTHETIC 29-1122 2026Q4.2" in everything[_follow(everything, "index.html")]
+    latest = json.loads(everything[LATEST_NAME])
+    assert (latest["edition"], latest["index"]) == ("2026Q4.2", "2026Q4.2/29-1122/index.html")
+    assert json.loads(everything[f"2026Q4.2/{MANIFEST_NAME}"])["books"] == ["29-1122"]
 
 
 @pytest.mark.parametrize("name", ["latest.json", "_shared", "../escape", "a/b", "", "2026 Q4"])
 def test_an_edition_name_cannot_leave_its_folder(tmp_path, name):
     with pytest.raises(PublishError, match="cannot name an edition"):
         publish(synthetic_site(tmp_path, "x"), str(tmp_path / "published"), name)
+
+
+def test_a_linked_edition_the_url_does_not_serve_is_named_with_the_command_that_publishes_it(s3, tmp_path, capsys):
+    url = f"{s3.url}/book"
+    result = publish(synthetic_site(tmp_path / "new", "2026Q4.2", earlier=["2026Q4"]), url, "2026Q4.2")
+    # Only a warning: a first publication at a new URL is legitimate, and `latest` moves.
+    assert result.latest_moved and json.loads(s3.fs.cat_file(f"{s3.name}/book/{LATEST_NAME}"))["edition"] == "2026Q4.2"
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f"WARNING: the What changed pages link edition 2026Q4, which is not published at {url}; "
+        f"publish it (once built) with: EDITION=2026Q4 make publish URL={url}"
+    ]
+    assert result.link_warnings == tuple(lines)
+
+    # Once the earlier edition is published there, the same publication warns of nothing.
+    publish(synthetic_site(tmp_path / "old", "2026Q4", earlier=[]), url, "2026Q4", move_latest=False)
+    capsys.readouterr()
+    again = publish(tmp_path / "new" / "site", url, "2026Q4.2")
+    assert again.uploaded == 0 and again.link_warnings == () and capsys.readouterr().err == ""
+
+
+def test_a_linked_edition_published_without_the_linked_book_is_named(tmp_path, capsys):
+    url = str(tmp_path / "published")
+    publish(synthetic_site(tmp_path / "old", "2026Q4", socs=("29-1122",), earlier=[]), url, "2026Q4")
+    capsys.readouterr()
+    result = publish(synthetic_site(tmp_path / "new", "2026Q4.2", earlier=["2026Q4"]), url, "2026Q4.2")
+    assert result.link_warnings == (
+        "WARNING: the What changed pages link 2026Q4/27-2011/notebooks/what_changed.html and 1 more, which edition "
+        f"2026Q4 as published at {url} does not hold; publish its books again with: "
+        f"EDITION=2026Q4 python -m pipeline.publish --replace -- {url}",
+    )
+
+
+def test_the_what_changed_links_reach_the_earlier_editions_published_to_a_folder(tmp_path):
+    """Three editions of one occupation's book, each published as `make publish SOC=...` does, to a file:// URL:
+    every What changed link leads to the earlier edition's own What changed page, and nothing else is broken."""
+    target = tmp_path / "published"
+    url = target.as_uri()
+    soc = "29-1122"
+    history: list[str] = []
+    for edition in ("2026Q4", "2026Q4.2", "2026Q4.3"):
+        earlier = sorted(history, reverse=True)
+        book = synthetic_site(tmp_path / edition, edition, socs=(soc,), earlier=earlier) / soc
+        assert publish(book, url, edition, book=soc).link_warnings == ()
+        history.append(edition)
+
+    files = {p.relative_to(target).as_posix(): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    newest = page_path("2026Q4.3", soc, "what_changed")
+    links = _edition_links(files[newest])
+    assert list(links) == ["2026Q4.2", "2026Q4"]  # newest first
+    for edition, href in links.items():
+        assert href == f"../../../{edition}/{soc}/notebooks/what_changed.html"
+        reached = link_target(newest, href)
+        assert reached == page_path(edition, soc, "what_changed") and reached in files
+        assert f"SYNTHETIC what changed in {soc} {edition}:".encode() in files[reached]
+    assert _broken_links(files) == []
+    assert _follow(files, "index.html") == f"2026Q4.3/{soc}/index.html"
+
+
+def test_a_book_is_at_the_same_path_whether_published_alone_or_in_a_catalogue(s3, tmp_path):
+    """An edition published as one book and the next as a catalogue: the catalogue's link to the earlier edition
+    finds it, because both put an occupation's pages under <edition>/<SOC>/notebooks/."""
+    url = f"{s3.url}/book"
+    alone = synthetic_site(tmp_path / "old", "2026Q4", socs=("29-1122",), earlier=[]) / "29-1122"
+    publish(alone, url, "2026Q4", book="29-1122")
+    result = publish(
+        synthetic_site(tmp_path / "new", "2026Q4.2", socs=("29-1122",), earlier=["2026Q4"]), url, "2026Q4.2"
+    )
+    assert result.link_warnings == ()
+    files = _tree(s3.fs, f"{s3.name}/book")
+    assert _broken_links(files) == []
+    assert _follow(files, "index.html") == "2026Q4.2/index.html"  # a catalogue's landing page

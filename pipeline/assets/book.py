@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import nbformat
 import yaml
 
 from pipeline.assets.notebooks import notebook_asset_keys
@@ -62,6 +63,7 @@ def build_html(src_dir: Path, html_dir: Path) -> None:
         raise RuntimeError(
             f"jupyter-book build failed (exit {result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
+    _sources_without_outputs(built / "_sources")
     old = html_dir.parent / "html-previous"
     shutil.rmtree(old, ignore_errors=True)
     if html_dir.exists():
@@ -69,6 +71,20 @@ def build_html(src_dir: Path, html_dir: Path) -> None:
     built.rename(html_dir)
     shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _sources_without_outputs(sources: Path) -> None:
+    """Each page's downloadable notebook keeps its code and prose, not its outputs.
+
+    The outputs (tables, figure links) are the page itself, already in its HTML beside it; a second copy of them
+    nearly doubled the bytes each occupation adds to a catalogue. What a reviewer downloads the notebook for, the
+    code that computed the page from the warehouse, stays."""
+    for path in sorted(sources.rglob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+        nbformat.write(nb, path)
 
 
 @dg.asset(deps=notebook_asset_keys(), partitions_def=occupation_partitions, group_name="book", kinds={"html"})

@@ -1,4 +1,5 @@
-"""What changed between two editions: their pinned snapshots, the headline numbers and the monthly series.
+"""What changed between two editions: their pinned snapshots, the headline numbers and the monthly series; and
+the earlier editions published beside this one.
 
 Both editions are warehouses built by the same code from their own locks; the previous one is attached
 read-only as ``prev``. Every figure here is a difference of two warehouse values, never a typed-in number.
@@ -6,13 +7,20 @@ read-only as ``prev``. Every figure here is a difference of two warehouse values
 
 from __future__ import annotations
 
+import html
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 
 from pipeline import lineage
-from pipeline.report.format import count, pct, usd
+from pipeline.lock_files import EDITION_PATTERN, edition_key, list_editions
+from pipeline.publication_layout import page_path, relative_link
+from pipeline.report.format import count, pct, usd, usd_hourly
 from pipeline.report.methodology import count_of
 from pipeline.report.parquet_warehouse import attach_parquet, is_parquet_warehouse
+from pipeline.report.unpublished import ANNUAL, PayBasis, pay_basis
+from pipeline.settings import live_lock_path
 
 PREVIOUS = "prev"
 
@@ -173,13 +181,9 @@ def source_status_changes(con) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- headline numbers
-HEADLINES = [
+WAGE_STATS = [("median", "Median"), ("mean", "Mean"), ("p10", "10th percentile"), ("p90", "90th percentile")]
+OTHER_HEADLINES = [
     # (label, table, column, formatter, delta in percent too); the report's occupation in the table's latest release.
-    ("National employment", "mart_oews__national_wages", "employment_count", count, True),
-    ("Median annual wage", "mart_oews__national_wages", "annual_median_wage_usd", usd, True),
-    ("Mean annual wage", "mart_oews__national_wages", "annual_mean_wage_usd", usd, True),
-    ("10th percentile annual wage", "mart_oews__national_wages", "annual_p10_wage_usd", usd, True),
-    ("90th percentile annual wage", "mart_oews__national_wages", "annual_p90_wage_usd", usd, True),
     ("Projected employment change", "mart_ep__occupation_outlook", "employment_change_pct", pct, False),
     ("Projected openings per year", "mart_ep__occupation_outlook", "openings_annual_avg_count", count, True),
     ("Years of wage history", "core_oews__national_wage_history", "count(DISTINCT reference_year)", count, False),
@@ -192,6 +196,25 @@ _PERIOD = {
     "core_oews__national_wage_history": "min(reference_year) || '–' || max(reference_year)",
     "mart_oews__state_wages": "any_value(reference_period)",
 }
+_UNIT = {pct: "percentage points", usd: "USD", usd_hourly: "USD per hour"}
+
+
+def headline_measures(basis: PayBasis = ANNUAL) -> list[tuple]:
+    """The rows of the headline table: the wages on the occupation's pay basis (hourly when BLS published hourly
+    wages only, as the book's front page does), then employment, projections and coverage."""
+    money = usd_hourly if basis.is_hourly else usd
+    wages = [
+        (f"{label} {basis.name} wage", "mart_oews__national_wages", basis.col(stat), money, True)
+        for stat, label in WAGE_STATS
+    ]
+    employment = ("National employment", "mart_oews__national_wages", "employment_count", count, True)
+    return [employment, *wages, *OTHER_HEADLINES]
+
+
+def headline_pay_basis(con, soc: str) -> PayBasis:
+    """Hourly when this edition's release published the occupation's wages hourly only, else annual."""
+    row = con.execute("SELECT * FROM mart_oews__national_wages WHERE soc_code = ?", [soc]).df()
+    return pay_basis(None if row.empty else row.iloc[0])
 
 
 def _headline(con, table: str, column: str, soc: str, previous: bool) -> tuple[float | None, str | None]:
@@ -209,9 +232,9 @@ def _headline(con, table: str, column: str, soc: str, previous: bool) -> tuple[f
     return value, period
 
 
-def headline_changes(con, soc: str) -> pd.DataFrame:
+def headline_changes(con, soc: str, basis: PayBasis = ANNUAL) -> pd.DataFrame:
     rows = []
-    for label, table, column, fmt, relative in HEADLINES:
+    for label, table, column, fmt, relative in headline_measures(basis):
         before, before_period = _headline(con, table, column, soc, previous=True)
         now, now_period = _headline(con, table, column, soc, previous=False)
         change: float | None = None
@@ -230,7 +253,7 @@ def headline_changes(con, soc: str) -> pd.DataFrame:
                 "current_period": now_period,
                 "change": change,
                 "change_pct": change_pct,
-                "unit": "percentage points" if fmt is pct else ("USD" if fmt is usd else ""),
+                "unit": _UNIT.get(fmt, ""),
                 "previous": _shown(before, fmt, before_period),
                 "current": _shown(now, fmt, now_period),
             }
@@ -257,9 +280,8 @@ def describe_change(row) -> str:
     if row.unit == "percentage points":
         delta = f"{row.change:+.1f} percentage points"
     else:
-        delta = ("+" if row.change > 0 else "-") + (
-            usd(abs(row.change)) if row.unit == "USD" else count(abs(row.change))
-        )
+        money = {"USD": usd, "USD per hour": usd_hourly}.get(row.unit, count)
+        delta = ("+" if row.change > 0 else "-") + money(abs(row.change))
     return delta if pd.isna(row.change_pct) else f"{delta} ({row.change_pct:+.1f}%)"
 
 
@@ -324,3 +346,41 @@ def monthly_coverage_table(con, previous_edition: str, edition: str) -> pd.DataF
             }
         )
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- earlier editions, published beside this one
+WHAT_CHANGED_PAGE = "what_changed"
+# The class of a link to another edition's page (the publisher finds them by where they lead, not by this class;
+# it tells a reader's stylesheet or a link checker that the target lies outside this book).
+EDITION_LINK_CLASS = "published-edition"
+
+
+def is_recorded_name(edition: str) -> bool:
+    """Whether ``edition`` is named like a recorded edition (2026Q4, 2026Q4.2), so it has a place among them."""
+    return bool(EDITION_PATTERN.match(edition))
+
+
+def earlier_editions(edition: str, lock_path: Path | None = None) -> list[str]:
+    """The editions the registry (warehouse/editions/*.lock beside the live lock) records before ``edition``,
+    newest first. An edition not named like a recorded one (a development build, a lock written before editions
+    were recorded) cannot be placed among them, and has none."""
+    if not is_recorded_name(edition):
+        return []
+    older = [e for e in list_editions(lock_path or live_lock_path()) if edition_key(e) < edition_key(edition)]
+    return sorted(older, key=edition_key, reverse=True)
+
+
+def edition_links(edition: str, soc: str, earlier: list[str]) -> str:
+    """Each earlier edition's name as a relative link from this edition's What changed page to that edition's
+    own, at the path `make publish` gives it (pipeline/publication_layout.py), joined as a list in words.
+
+    HTML rather than a markdown link: Sphinx takes a relative markdown link for a cross-reference inside the
+    book, and this one leads out of it, to a sibling edition."""
+    here = page_path(edition, soc, WHAT_CHANGED_PAGE)
+
+    def link(earlier_edition: str) -> str:
+        href = relative_link(here, page_path(earlier_edition, soc, WHAT_CHANGED_PAGE))
+        return f'<a class="{EDITION_LINK_CLASS}" href="{html.escape(href)}">{html.escape(earlier_edition)}</a>'
+
+    links = [link(e) for e in earlier]
+    return ", ".join(links[:-1]) + " and " + links[-1] if len(links) > 1 else "".join(links)

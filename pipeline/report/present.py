@@ -4,8 +4,12 @@ CSV of the data behind it. Notebooks use ``Page``; nothing here invents or fills
 
     page = Page("geography", con, downloads_dir, soc=soc)   # soc: source lines link its official pages
     display(page.table(display_df, "top_states", "The ten states with the most jobs.", data=raw_df))
-    display(page.figure(chart, "state_map", alt_text="...", caption="...", data=raw_df))
+    display(page.figure(chart, "state_map", alt_text="...", caption="...", data=raw_df))   # an SVG file
     display(page.absent(["jolts"]))   # a visible note when the source is not in this build
+
+A chart is an SVG file in the book's static folder, beside the CSVs (``_static/figures/<page>/<name>.svg``), that
+the page links to: kept out of the page's HTML, it is not stored a second time in the executed notebook Sphinx
+copies to ``_sources/``. Its path data is written at 0.1 px precision (``compact_svg_paths``).
 
 The tables a caption names come from the data: each DataFrame a query returns carries the tables it read
 (pipeline/report/warehouse.py). ``sources=[...]`` overrides that, for data no query returned as such.
@@ -13,7 +17,6 @@ The tables a caption names come from the data: each DataFrame a query returns ca
 
 from __future__ import annotations
 
-import base64
 import html
 import re
 from pathlib import Path
@@ -25,6 +28,9 @@ from IPython.display import HTML
 
 from pipeline.lineage import staged_from
 from pipeline.report.sources import absent_note, table_anchor
+
+# Charts go in this folder beside the CSVs' (``downloads_dir`` is ``<book source>/_static/data``).
+FIGURES_FOLDER = "figures"
 
 # Where each table's lineage entry is, relative to a page (pages are siblings in notebooks/; works from file://).
 LINEAGE_PAGE = "methodology.html"
@@ -155,6 +161,12 @@ def _tables(sources: list) -> list[str]:
     return sorted(names | set(tables_shown(*(s for s in sources if isinstance(s, (pd.DataFrame, pd.Series))))))
 
 
+def _check_name(name: str) -> None:
+    """A download's or figure's name becomes a file name and a link: nothing that could leave its folder."""
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ValueError(f"download name {name!r}: use lower-case letters, digits and underscores")
+
+
 class Page:
     def __init__(self, page: str, con, downloads_dir: str | Path, *, soc: str | None = None):
         self.page = page
@@ -162,10 +174,10 @@ class Page:
         self.soc = soc  # the book's occupation: source lines link to its official pages
         self.dir = Path(downloads_dir) / page
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.figures_dir = Path(downloads_dir).parent / FIGURES_FOLDER / page  # made by the first figure
 
     def _csv(self, name: str, data: pd.DataFrame) -> str:
-        if not re.fullmatch(r"[a-z0-9_]+", name):
-            raise ValueError(f"download name {name!r}: use lower-case letters, digits and underscores")
+        _check_name(name)
         data.to_csv(self.dir / f"{name}.csv", index=False)
         # Pages live in notebooks/, the static folder beside it; the link works offline from the file system too.
         href = f"../_static/data/{self.page}/{name}.csv"
@@ -222,13 +234,19 @@ class Page:
         data: pd.DataFrame,
         sources: list | None = None,
     ) -> HTML:
-        """The chart as a static SVG image (vl-convert: no CDN), alt text that says what it shows, and a CSV."""
+        """The chart as a static SVG image (vl-convert: no CDN) in its own file, linked from the page, alt text
+        that says what it shows, and a CSV. The file is named after the figure, so a rebuild writes the same
+        bytes to the same place."""
         if not alt_text.strip():
             raise ValueError("a figure needs alt text that says what the chart shows")
-        svg = vlc.vegalite_to_svg(chart.to_json(), config={"font": "sans-serif"})
-        data_uri = base64.b64encode(svg.encode()).decode()
+        _check_name(name)
+        svg = compact_svg_paths(vlc.vegalite_to_svg(chart.to_json(), config={"font": "sans-serif"}))
+        self.figures_dir.mkdir(parents=True, exist_ok=True)
+        (self.figures_dir / f"{name}.svg").write_text(svg, encoding="utf-8", newline="")
+        # Relative, like the CSV links: pages live in notebooks/, the static folder beside it.
+        src = f"../_static/{FIGURES_FOLDER}/{self.page}/{name}.svg"
         return HTML(
-            f'<figure class="report-figure"><img src="data:image/svg+xml;base64,{data_uri}" '
+            f'<figure class="report-figure"><img src="{src}" '
             f'alt="{html.escape(alt_text, quote=True)}" style="max-width:100%;height:auto">'
             f"<figcaption>{self._caption(caption, sources, name, data)}</figcaption></figure>"
         )
@@ -240,3 +258,90 @@ class Page:
     def has(self, source_id: str) -> bool:
         status = self.con.execute("SELECT status FROM meta_sources WHERE source_id = ?", [source_id]).fetchall()
         return bool(status) and status[0][0] == "complete"
+
+
+# SVG path data: a command letter, or a number (sign, digits, fraction, exponent).
+_PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_PATH_DATA = re.compile(r'(\sd=")([^"]*)(")')
+
+
+def compact_svg_paths(svg: str) -> str:
+    """The SVG with every path's coordinates at 0.1 px (a tenth of a CSS pixel: nothing a screen shows).
+
+    vl-convert writes three decimals, and a state map's borders are thousands of points. A path of absolute moves
+    and lines only (a map's shapes, a line chart's line) is also written with relative lines, whose small steps
+    are short numbers; the steps are taken between the rounded points, so no error adds up along a border, and a
+    step of zero length is dropped. Other paths (arcs, curves, rectangles) keep their commands, rounded."""
+    return _PATH_DATA.sub(lambda m: m.group(1) + _compact_path(m.group(2)) + m.group(3), svg)
+
+
+def _compact_path(data: str) -> str:
+    commands = _commands(data)
+    if commands and commands[0][0] == "M" and all(_is_points(letter, numbers) for letter, numbers in commands):
+        return _relative_lines(commands)
+    return "".join(letter + _joined([_tenths(n) for n in numbers]) for letter, numbers in commands)
+
+
+def _commands(data: str) -> list[tuple[str, list[float]]]:
+    """Path data as (command letter, its numbers); numbers before any letter are kept under an empty letter."""
+    commands: list[tuple[str, list[float]]] = []
+    for token in _PATH_TOKEN.findall(data):
+        if token.isalpha():
+            commands.append((token, []))
+        elif commands:
+            commands[-1][1].append(float(token))
+        else:
+            commands.append(("", [float(token)]))
+    return commands
+
+
+def _is_points(letter: str, numbers: list[float]) -> bool:
+    """An absolute move or line through whole (x, y) pairs, or a close."""
+    return (letter in ("M", "L") and len(numbers) >= 2 and len(numbers) % 2 == 0) or (letter == "Z" and not numbers)
+
+
+def _relative_lines(commands: list[tuple[str, list[float]]]) -> str:
+    """Moves and lines as absolute moves and relative lines between points rounded to 0.1 px."""
+    out: list[str] = []
+    steps: list[str] = []
+    current = start = (0, 0)
+
+    def flush() -> None:
+        if steps:
+            out.append("l" + _joined(steps))
+            steps.clear()
+
+    for letter, numbers in commands:
+        points = [(round(x * 10), round(y * 10)) for x, y in zip(numbers[::2], numbers[1::2], strict=True)]
+        if letter == "Z":
+            flush()
+            out.append("Z")
+            current = start
+            continue
+        if letter == "M":
+            flush()
+            current = start = points[0]
+            out.append("M" + _joined([_number(points[0][0]), _number(points[0][1])]))
+            points = points[1:]  # further pairs after a move are lines
+        for point in points:
+            if point != current:
+                steps += [_number(point[0] - current[0]), _number(point[1] - current[1])]
+                current = point
+    flush()
+    return "".join(out)
+
+
+def _tenths(value: float) -> str:
+    return _number(round(value * 10))
+
+
+def _number(tenths: int) -> str:
+    """A number given in tenths, as short as SVG reads it: 12.3, 12, .5, -.5, 0."""
+    whole, tenth = divmod(abs(tenths), 10)
+    digits = (str(whole) if whole else "") + (f".{tenth}" if tenth else "")
+    return ("-" if tenths < 0 else "") + (digits or "0")
+
+
+def _joined(numbers: list[str]) -> str:
+    """Numbers of path data: a minus sign separates on its own, otherwise a comma."""
+    return "".join(n if i == 0 or n.startswith("-") else "," + n for i, n in enumerate(numbers))
