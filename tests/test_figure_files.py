@@ -20,7 +20,7 @@ import vl_convert as vlc
 
 from pipeline.preview_page import render
 from pipeline.report import geo
-from pipeline.report.present import Page, compact_svg_paths
+from pipeline.report.present import Page, chart_svg, compact_svg_paths
 from pipeline.site_sharing import plan_site
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -280,7 +280,7 @@ def test_a_state_map_svg_is_well_under_100_kb():
     states = pd.DataFrame({"state_fips_code": _state_ids(geo.full_states_topology())})
     states["value_ratio"] = [i / len(states) for i in range(len(states))]  # SYNTHETIC values, every state shaded
     chart = geo.state_choropleth(states, "value_ratio", title="SYNTHETIC", legend_title="SYNTHETIC")
-    svg = compact_svg_paths(vlc.vegalite_to_svg(chart.to_json(), config={"font": "sans-serif"}))
+    svg = chart_svg(chart)
     assert len(svg.encode()) < 75_000
     # Each state is drawn once: shaded, with no grey copy under it (grey is only for states without a value).
     assert 0 < len(re.findall(r'<path[^>]*aria-roledescription="geoshape"', svg)) <= 56

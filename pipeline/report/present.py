@@ -18,6 +18,7 @@ The tables a caption names come from the data: each DataFrame a query returns ca
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import vl_convert as vlc
 from IPython.display import HTML
 
 from pipeline.lineage import staged_from
+from pipeline.report.geo import with_atlas
 from pipeline.report.sources import absent_note, table_anchor
 
 # Charts go in this folder beside the CSVs' (``downloads_dir`` is ``<book source>/_static/data``).
@@ -240,7 +242,7 @@ class Page:
         if not alt_text.strip():
             raise ValueError("a figure needs alt text that says what the chart shows")
         _check_name(name)
-        svg = compact_svg_paths(vlc.vegalite_to_svg(chart.to_json(), config={"font": "sans-serif"}))
+        svg = chart_svg(chart)
         self.figures_dir.mkdir(parents=True, exist_ok=True)
         (self.figures_dir / f"{name}.svg").write_text(svg, encoding="utf-8", newline="")
         # Relative, like the CSV links: pages live in notebooks/, the static folder beside it.
@@ -263,6 +265,12 @@ class Page:
 # SVG path data: a command letter, or a number (sign, digits, fraction, exponent).
 _PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _PATH_DATA = re.compile(r'(\sd=")([^"]*)(")')
+
+
+def chart_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as a static SVG (vl-convert: no CDN), with its maps' atlas and path data at 0.1 px."""
+    spec = json.dumps(with_atlas(chart.to_dict()), indent=2, sort_keys=True)  # as chart.to_json() writes it
+    return compact_svg_paths(vlc.vegalite_to_svg(spec, config={"font": "sans-serif"}))
 
 
 def compact_svg_paths(svg: str) -> str:

@@ -71,10 +71,13 @@ def _group_kind(code: str) -> str:
     return "minor" if code.endswith("000") else "broad"
 
 
-def broad_group_members(occupations: pd.DataFrame, group: str) -> list[str]:
+def _rows(occupations: pd.DataFrame) -> list:
+    return list(occupations[["soc_code", "display_level", "employment_count"]].itertuples(index=False))
+
+
+def broad_group_members(rows: list, group: str) -> list[str]:
     """The detailed occupations of a broad group: same first five digits, then (when those do not yet account for
     the group's employment) the detailed occupations that follow, until they do."""
-    rows = list(occupations[["soc_code", "display_level", "employment_count"]].itertuples(index=False))
     total = next(r.employment_count for r in rows if r.soc_code == group)
     after = [r for r in rows if r.soc_code > group]
     own = [r for r in after if r.display_level == DETAILED_LEVEL and r.soc_code[:6] == group[:6]]
@@ -99,10 +102,11 @@ def parents(occupations: pd.DataFrame) -> dict[str, str | None]:
     """Each code's smallest published group: its broad group, else its minor group, else its major group."""
     levels = dict(zip(occupations.soc_code, occupations.display_level, strict=True))
     groups = {code for code, level in levels.items() if level < DETAILED_LEVEL}
+    rows = _rows(occupations)  # once: a broad group's members are found in it for each of some 170 groups
     broad_of = {
         member: group
         for group in sorted(g for g in groups if _group_kind(g) == "broad")
-        for member in broad_group_members(occupations, group)
+        for member in broad_group_members(rows, group)
     }
     out: dict[str, str | None] = {}
     for code in levels:
