@@ -113,6 +113,8 @@ def test_ep_below_oews_for_a_report_occupation_fails(tmp_path):
         "100000 AS employment_base_jobs",
         "CREATE TABLE core_oews__national_wage_history AS SELECT 2024 AS reference_year, '29-1122' AS soc_code, "
         "152280 AS employment_count",
+        "CREATE TABLE stg_oews__cells AS SELECT 'N' AS areatype_code, '000000' AS industry_code, "
+        "'291122' AS occupation_code, 162450 AS employment_count",
     )
     # The books' occupations are the report's SOC and the catalogue's (the ReportParams resource).
     report = ReportParams(soc="29-1123", catalog_socs=["29-1127", "29-1122"])
@@ -120,6 +122,55 @@ def test_ep_below_oews_for_a_report_occupation_fails(tmp_path):
     assert not check.passed and "ep_base_jobs=100000, oews_employment=152280" in check.description
     report = ReportParams(soc="29-1123", catalog_socs=["29-1127"])
     assert stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report).passed
+
+
+def _ep_and_oews(tmp_path, ep_jobs: int, oews_jobs: int, rail_jobs: int) -> None:
+    """SYNTHETIC: one occupation in EP's 2024 base year and in OEWS, with part of its OEWS jobs in railroads."""
+    _db(
+        tmp_path,
+        "CREATE OR REPLACE TABLE stg_ep__occupation_projections AS SELECT '2024-34' AS edition, '53-4011' AS soc_code, "
+        f"'Locomotive engineers' AS occupation_title, 'Line item' AS occupation_type, 2024 AS base_year, "
+        f"{ep_jobs} AS employment_base_jobs",
+        "CREATE OR REPLACE TABLE core_oews__national_wage_history AS SELECT 2024 AS reference_year, "
+        f"'53-4011' AS soc_code, {oews_jobs} AS employment_count",
+        "CREATE OR REPLACE TABLE stg_oews__cells (areatype_code VARCHAR, industry_code VARCHAR, "
+        "occupation_code VARCHAR, employment_count BIGINT)",
+        f"INSERT INTO stg_oews__cells VALUES ('N', '000000', '534011', {oews_jobs}), "
+        f"('N', '482000', '534011', {rail_jobs})",
+    )
+
+
+def test_an_occupation_employed_mostly_by_railroads_gets_the_wider_margin_even_with_a_book(tmp_path):
+    # EP takes railroad employment from another source: 84% of OEWS is within its 80% margin.
+    report = ReportParams(soc="53-4011", catalog_socs=["53-4011"])
+    _ep_and_oews(tmp_path, ep_jobs=27000, oews_jobs=31990, rail_jobs=30000)
+    assert stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report).passed
+    # The same gap for an occupation employed mostly elsewhere is held to the book's 95%.
+    _ep_and_oews(tmp_path, ep_jobs=27000, oews_jobs=31990, rail_jobs=1000)
+    check = stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report)
+    assert not check.passed and "soc_code=53-4011" in check.description
+    # And the wider margin still catches a unit error there (thousands left unconverted).
+    _ep_and_oews(tmp_path, ep_jobs=27, oews_jobs=31990, rail_jobs=30000)
+    assert not stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report).passed
+
+
+def test_eps_rounding_to_hundreds_of_jobs_is_not_a_gap(tmp_path):
+    report = ReportParams(soc="53-4011", catalog_socs=[])
+    _ep_and_oews(tmp_path, ep_jobs=200, oews_jobs=230, rail_jobs=0)  # 87%, but within 50 jobs of 95%
+    assert stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report).passed
+    _ep_and_oews(tmp_path, ep_jobs=100, oews_jobs=230, rail_jobs=0)
+    assert not stg_ep__covers_oews_for_the_report_occupations(warehouse=_warehouse(tmp_path), report=report).passed
+
+
+def test_a_failure_for_a_catalogue_of_every_occupation_names_a_dozen_of_them_not_all(tmp_path):
+    _ep_and_oews(tmp_path, ep_jobs=100, oews_jobs=31990, rail_jobs=0)
+    socs = [f"41-{1000 + i}" for i in range(1, 1101)]  # SYNTHETIC codes, none of them 53-4011
+    check = stg_ep__covers_oews_for_the_report_occupations(
+        warehouse=_warehouse(tmp_path), report=ReportParams(soc="53-4011", catalog_socs=socs)
+    )
+    assert not check.passed
+    assert "(SOC 53-4011, 41-1001, " in check.description and "and 1,089 more)" in check.description
+    assert "41-1100" not in check.description
 
 
 def test_a_missing_month_in_a_monthly_series_fails(tmp_path):
