@@ -73,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C and a plain `kill` both end the build through the `finally` blocks that stop the workers.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
 
-    Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))).mkdir(exist_ok=True)
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
+    home.mkdir(exist_ok=True)
+    # Dagster's defaults, said once: without the file, the launcher and each worker print that they assumed them.
+    (home / "dagster.yaml").touch()
     from pipeline.definitions import BUILD_CATALOG_SITE, BUILD_WAREHOUSE, defs
     from pipeline.partitions import register_occupations
 
@@ -321,4 +324,10 @@ def _wait_for_redis(port: int, process: subprocess.Popen, timeout_seconds: float
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # Ctrl-C or a plain kill: the broker and the workers were stopped on the way out (_broker_and_workers), and
+        # the books finished before it stay built.
+        print("\nBUILD STOPPED: interrupted; the broker and the workers were stopped.", file=sys.stderr)
+        sys.exit(130)

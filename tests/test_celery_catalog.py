@@ -114,6 +114,8 @@ def test_an_interrupted_build_leaves_no_process_behind(in_process_catalog, avail
     assert len(family) >= 3  # the broker and two workers at least
     launcher.send_signal(signal.SIGINT)
     launcher.wait(timeout=60)
+    assert launcher.returncode == 130
+    assert "BUILD STOPPED: interrupted; the broker and the workers were stopped." in launcher.stdout.read()
     _gone, alive = psutil.wait_procs(family, timeout=5)
     assert alive == []
     assert _left_over() == []
