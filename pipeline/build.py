@@ -24,6 +24,7 @@ import dagster as dg
 import duckdb
 
 from pipeline.console import logger_config
+from pipeline.interrupts import stop_on_sigterm
 from pipeline.lock import LockError
 from pipeline.lock_files import UNRECORDED, EditionError
 from pipeline.lock_reading import read_lock_once
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
     config = run_config(p, edition, reading.sha256, socs[0], socs if args.catalog else catalog_socs())
+    stop_on_sigterm()  # a kill ends the build through its finally blocks and atexit (the kernels), as Ctrl-C does
     if not args.warehouse_only:
         from pipeline.assets.notebooks import prewarm
 
@@ -171,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise_on_error=False,
                 tags={"edition": edition, **({"soc": partition} if partition else {})},
             )
+            stop_on_sigterm()  # Dagster's run pointed SIGTERM at what SIGINT does: nothing, in a background job
             if not result.success:
                 return _fail(f"{label}: " + _explain(result))
             print(f"[{number}/{len(runs)}] {label}: done in {time.perf_counter() - started:.1f} s", flush=True)

@@ -33,6 +33,7 @@ import dagster as dg
 import psutil  # type: ignore[import-untyped]  # no stubs installed (types-psutil is not in the lock)
 
 from pipeline.build import _explain, _fail, _published_occupations, precheck_occupations, run_config
+from pipeline.interrupts import stop_on_sigterm
 from pipeline.lock import LockError
 from pipeline.lock_files import UNRECORDED, EditionError
 from pipeline.lock_reading import read_lock_once
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     config = run_config(p, edition, reading.sha256, socs[0], socs)
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     # Ctrl-C and a plain `kill` both end the build through the `finally` blocks that stop the workers.
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    stop_on_sigterm()
 
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
     home.mkdir(exist_ok=True)
@@ -117,16 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def _run_in_process(job: dg.JobDefinition, config: dict, edition: str) -> str | None:
     """Run an unpartitioned job in this process, as `make catalog` does; the reason it failed, or None."""
     with _instance() as instance:
         result = job.execute_in_process(
             run_config=config, instance=instance, raise_on_error=False, tags={"edition": edition}
         )
+    stop_on_sigterm()  # Dagster's run pointed SIGTERM at what SIGINT does: nothing, in a background job
     return None if result.success else _explain(result)
 
 

@@ -94,8 +94,17 @@ def test_books_on_two_workers_read_as_the_books_built_in_process(in_process_cata
     assert _left_over() == []
 
 
-def test_an_interrupted_build_leaves_no_process_behind(in_process_catalog, available_mirror):
-    env = _env(in_process_catalog, "build_interrupted", available_mirror)
+def _as_a_background_job() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a non-interactive shell does to a job it runs with &
+
+
+@pytest.mark.parametrize(
+    ("stop", "started"),
+    [(signal.SIGINT, None), (signal.SIGTERM, _as_a_background_job)],
+    ids=["ctrl-c in a terminal", "kill of a background job"],
+)
+def test_an_interrupted_build_leaves_no_process_behind(in_process_catalog, available_mirror, stop, started):
+    env = _env(in_process_catalog, f"build_interrupted_{stop.name}", available_mirror)
     launcher = psutil.Popen(
         [sys.executable, "-m", "pipeline.catalog_workers", "--workers", "2"],
         cwd=PROJECT_ROOT,
@@ -103,6 +112,7 @@ def test_an_interrupted_build_leaves_no_process_behind(in_process_catalog, avail
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=started,
     )
     # Interrupt once the workers are busy with the books, when there is most to stop.
     worker_log = Path(env["BUILD_DIR"]) / "workers" / "worker-1.log"
@@ -112,7 +122,7 @@ def test_an_interrupted_build_leaves_no_process_behind(in_process_catalog, avail
         time.sleep(0.5)
     family = launcher.children(recursive=True)
     assert len(family) >= 3  # the broker and two workers at least
-    launcher.send_signal(signal.SIGINT)
+    launcher.send_signal(stop)
     launcher.wait(timeout=60)
     assert launcher.returncode == 130
     assert "BUILD STOPPED: interrupted; the broker and the workers were stopped." in launcher.stdout.read()
