@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import altair as alt
 import pandas as pd
 
+from pipeline.report.present import register_named_data
 from pipeline.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:  # altair's name for its colour schemes (a Literal of them), for the type checker only
@@ -36,7 +37,7 @@ STATES_TOPOJSON = PROJECT_ROOT / "node_modules" / "us-atlas" / "states-10m.json"
 SIMPLIFY_TOLERANCE_DEGREES = 0.02
 
 
-ATLAS_DATASET = "us_states_atlas"  # the name a map's data goes by until it is rendered (with_atlas)
+ATLAS_DATASET = "us_states_atlas"  # the name a map's data goes by until it is rendered (present.chart_svg)
 
 
 @lru_cache(maxsize=1)
@@ -182,9 +183,9 @@ def state_choropleth(
     height: int = 340,
 ) -> alt.LayerChart:
     """States coloured by ``value`` (keyed by 2-digit FIPS code); states without a value are drawn grey."""
-    # The atlas is named here and its values added only when the chart is rendered (with_atlas): Altair walks every
-    # value of inline data each time it builds or serialises a chart, half a second for a page's two maps, and the
-    # atlas is some 24,000 nested lists that need no checking.
+    # The atlas is named here and its values added only when the chart is rendered (present.chart_svg): Altair walks
+    # every value of inline data each time it builds or serialises a chart, half a second for a page's two maps, and
+    # the atlas is some 24,000 nested lists that need no checking.
     states = alt.Data(name=ATLAS_DATASET, format=alt.DataFormat(type="topojson", feature="states"))
     lookup = values[[fips, value]].rename(columns={fips: "id"})
     with_value = alt.Chart(states).transform_lookup(lookup="id", from_=alt.LookupData(lookup, "id", [value]))
@@ -208,8 +209,4 @@ def state_choropleth(
     return (base + shaded).project(type="albersUsa").properties(width=width, height=height, title=title)
 
 
-def with_atlas(spec: dict) -> dict:
-    """A Vega-Lite spec with the atlas's values among its datasets, when one of its layers names the atlas."""
-    if f'"{ATLAS_DATASET}"' not in json.dumps(spec):
-        return spec
-    return {**spec, "datasets": {**spec.get("datasets", {}), ATLAS_DATASET: us_states_topology()}}
+register_named_data(ATLAS_DATASET, us_states_topology)  # added to a map's spec when it is rendered

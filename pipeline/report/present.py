@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import altair as alt
@@ -28,7 +29,6 @@ import vl_convert as vlc
 from IPython.display import HTML
 
 from pipeline.lineage import staged_from
-from pipeline.report.geo import with_atlas
 from pipeline.report.sources import absent_note, table_anchor
 
 # Charts go in this folder beside the CSVs' (``downloads_dir`` is ``<book source>/_static/data``).
@@ -267,9 +267,26 @@ _PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _PATH_DATA = re.compile(r'(\sd=")([^"]*)(")')
 
 
+# Large static data that a chart names instead of holding (a map's atlas), by name: Altair walks every value of
+# inline data each time it builds or serialises a chart. The module that draws such charts registers the data, and
+# it goes into the spec only when the chart is rendered.
+_NAMED_DATA: dict[str, Callable[[], object]] = {}
+
+
+def register_named_data(name: str, values: Callable[[], object]) -> None:
+    _NAMED_DATA[name] = values
+
+
+def with_named_data(spec: dict) -> dict:
+    """A Vega-Lite spec with the values of each registered dataset that one of its layers names."""
+    text = json.dumps(spec)
+    named = {name: values() for name, values in _NAMED_DATA.items() if f'"{name}"' in text}
+    return {**spec, "datasets": {**spec.get("datasets", {}), **named}} if named else spec
+
+
 def chart_svg(chart: alt.TopLevelMixin) -> str:
-    """The chart as a static SVG (vl-convert: no CDN), with its maps' atlas and path data at 0.1 px."""
-    spec = json.dumps(with_atlas(chart.to_dict()), indent=2, sort_keys=True)  # as chart.to_json() writes it
+    """The chart as a static SVG (vl-convert: no CDN), with the data it names and path data at 0.1 px."""
+    spec = json.dumps(with_named_data(chart.to_dict()), indent=2, sort_keys=True)  # as chart.to_json() writes it
     return compact_svg_paths(vlc.vegalite_to_svg(spec, config={"font": "sans-serif"}))
 
 
