@@ -96,7 +96,7 @@ def run(cache: Path, populated_store: Path) -> dict:
     extra, log = _build(project, env, "--soc", EXTRA_OCCUPATION)
     book_stage = float(dict(BOOK_STAGE.findall(log))[EXTRA_OCCUPATION])
     plain = _plain_jupyter_book(work / "build" / EXTRA_OCCUPATION / "src", env)
-    default_soc = _default_soc(log, work / "build")
+    default_soc = _default_soc(work / "build")
     return {
         "extra_occupation": EXTRA_OCCUPATION,
         "extra_occupation_seconds": round(extra, 1),
@@ -142,7 +142,7 @@ def _plain_jupyter_book(src: Path, env: dict) -> float:
         return time.perf_counter() - start
 
 
-def _default_soc(log: str, build_dir: Path) -> str:
+def _default_soc(build_dir: Path) -> str:
     """The occupation of the cold build: the one book beside the extra occupation's."""
     books = sorted(d.name for d in build_dir.iterdir() if (d / "html" / "index.html").is_file())
     others = [soc for soc in books if soc != EXTRA_OCCUPATION]

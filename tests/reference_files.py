@@ -383,3 +383,19 @@ def how_to_get() -> str:
         f"set {MIRROR_ENV} to a folder with a {INDEX_NAME} that holds them, or {CONTACT_ENV}=<your e-mail> to "
         f"fetch them from bls.gov into {CACHE_ROOT} (tests/reference_files.py, docs/source-formats.md)"
     )
+
+
+def mirror_subset(source: Path, folder: Path, prefix: str) -> Path:
+    """A mirror in ``folder`` holding only the files of ``source`` (a mirror) whose local path starts with ``prefix``,
+    copied (real bytes), with an index listing just them."""
+    lines = [
+        line
+        for line in (source / INDEX_NAME).read_text().splitlines()
+        if line.split("\t")[1:2] and line.split("\t")[1].startswith(prefix)
+    ]
+    for line in lines:
+        local = line.split("\t")[1]
+        (folder / local).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / local, folder / local)
+    (folder / INDEX_NAME).write_text("\n".join(lines) + "\n")
+    return folder

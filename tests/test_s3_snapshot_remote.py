@@ -13,9 +13,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from reference_files import mirror_subset
 
 from pipeline.lock import read_lock
-from pipeline.mirror import INDEX_NAME, Mirror
+from pipeline.mirror import Mirror
 from pipeline.refresh import run_refresh
 from pipeline.remote import SnapshotRemote
 from pipeline.snapshot_store import SnapshotStore
@@ -29,18 +30,7 @@ BAD_BYTES = b"SYNTHETIC: not the pinned bytes\n"
 
 def _ces_mirror(tmp_path: Path, reference_dir: Path) -> Path:
     """A mirror holding only the CES lookup files, copied from the reference mirror (real bytes)."""
-    folder = tmp_path / "mirror"
-    lines = [
-        line
-        for line in (reference_dir / INDEX_NAME).read_text().splitlines()
-        if line.split("\t")[1:2] and line.split("\t")[1].startswith("ces/")
-    ]
-    for line in lines:
-        relpath = line.split("\t")[1]
-        (folder / relpath).parent.mkdir(parents=True, exist_ok=True)
-        (folder / relpath).write_bytes((reference_dir / relpath).read_bytes())
-    (folder / INDEX_NAME).write_text("\n".join(lines) + "\n")
-    return folder
+    return mirror_subset(reference_dir, tmp_path / "mirror", "ces/")
 
 
 def _ces_pins(lock_path: Path) -> list[dict]:

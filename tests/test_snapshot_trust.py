@@ -13,11 +13,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from reference_files import mirror_subset
 
 from pipeline.build import _explain
 from pipeline.lock import LockError, read_lock, write_lock
 from pipeline.lock_reading import LockChangedDuringBuildError, read_lock_once
-from pipeline.mirror import INDEX_NAME, Mirror
+from pipeline.mirror import Mirror
 from pipeline.remote import SnapshotRemote
 from pipeline.snapshot_store import SnapshotStore
 from pipeline.snapshots import resolve_source
@@ -120,18 +121,7 @@ def test_a_pin_whose_hash_is_not_a_sha256_stops_the_build_naming_the_source(tmp_
 
 def _ces_mirror(tmp_path: Path, reference_dir: Path) -> Path:
     """A mirror holding only the CES lookup files, copied from the reference mirror (real bytes)."""
-    folder = tmp_path / "mirror"
-    lines = [
-        line
-        for line in (reference_dir / INDEX_NAME).read_text().splitlines()
-        if line.split("\t")[1:2] and line.split("\t")[1].startswith("ces/")
-    ]
-    for line in lines:
-        local = line.split("\t")[1]
-        (folder / local).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(reference_dir / local, folder / local)
-    (folder / INDEX_NAME).write_text("\n".join(lines) + "\n")
-    return folder
+    return mirror_subset(reference_dir, tmp_path / "mirror", "ces/")
 
 
 def _poisoned_remote(tmp_path: Path, sha256: str) -> Path:

@@ -277,17 +277,18 @@ def register_named_data(name: str, values: Callable[[], object]) -> None:
     _NAMED_DATA[name] = values
 
 
-def with_named_data(spec: dict) -> dict:
-    """A Vega-Lite spec with the values of each registered dataset that one of its layers names."""
-    text = json.dumps(spec)
-    named = {name: values() for name, values in _NAMED_DATA.items() if f'"{name}"' in text}
-    return {**spec, "datasets": {**spec.get("datasets", {}), **named}} if named else spec
+def _spec_json(spec: dict) -> str:
+    return json.dumps(spec, indent=2, sort_keys=True)  # as chart.to_json() writes it
 
 
 def chart_svg(chart: alt.TopLevelMixin) -> str:
     """The chart as a static SVG (vl-convert: no CDN), with the data it names and path data at 0.1 px."""
-    spec = json.dumps(with_named_data(chart.to_dict()), indent=2, sort_keys=True)  # as chart.to_json() writes it
-    return compact_svg_paths(vlc.vegalite_to_svg(spec, config={"font": "sans-serif"}))
+    spec = chart.to_dict()
+    text = _spec_json(spec)
+    named = {name: values() for name, values in _NAMED_DATA.items() if f'"{name}"' in text}
+    if named:  # only a chart that names registered data is written out a second time, with it
+        text = _spec_json({**spec, "datasets": {**spec.get("datasets", {}), **named}})
+    return compact_svg_paths(vlc.vegalite_to_svg(text, config={"font": "sans-serif"}))
 
 
 def compact_svg_paths(svg: str) -> str:

@@ -199,3 +199,15 @@ def retrieval_time(*, refresh: bool) -> str:
     """The retrieval time to record for bytes an origin hands over: the clock during a refresh (the lock will keep
     it), ``NOT_RETRIEVED`` during a build (a pinned snapshot's time is then taken from the lock)."""
     return now_utc() if refresh else NOT_RETRIEVED
+
+
+# What BLS asks of everyone who republishes its data, said once for every BLS source.
+BLS_LICENSE = "Public domain (U.S. Government work, BLS)"
+
+
+def bls_citation(programme: str, url: str) -> str:
+    """The citation of a BLS programme's data, with the disclaimer BLS asks republishers to carry."""
+    return (
+        f"U.S. Bureau of Labor Statistics, {programme}, {url}. BLS.gov cannot vouch for the data or analyses derived "
+        "from these data after the data have been retrieved from BLS.gov."
+    )

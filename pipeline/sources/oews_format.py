@@ -6,14 +6,11 @@ different names; both stage them under the names below, which carry their units.
 
 from __future__ import annotations
 
+from pipeline.sources.base import BLS_LICENSE, bls_citation
 from pipeline.sources.table_spec import Column
 
-LICENSE = "Public domain (U.S. Government work, BLS)"
-CITATION = (
-    "U.S. Bureau of Labor Statistics, Occupational Employment and Wage Statistics (OEWS), "
-    "https://www.bls.gov/oes/. BLS.gov cannot vouch for the data or analyses derived from these data "
-    "after the data have been retrieved from BLS.gov."
-)
+LICENSE = BLS_LICENSE
+CITATION = bls_citation("Occupational Employment and Wage Statistics (OEWS)", "https://www.bls.gov/oes/")
 
 # OEWS datatype code -> staging column. Column names carry their units.
 MEASURES: dict[str, tuple[str, str]] = {

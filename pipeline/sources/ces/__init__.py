@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta
 from pipeline.sources import bls_api
-from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.base import BLS_LICENSE, FetchContext, FetchResult, bls_citation
 from pipeline.sources.ces.load import load_staging  # noqa: F401  (its loader)
 from pipeline.sources.ces.series import DATA_TYPE_ALL_EMPLOYEES, LOOKUPS, SERIES_INDUSTRIES, describe_series, series_ids  # noqa: F401
 from pipeline.sources.ces.tables import TABLES  # noqa: F401  (its staging tables)
@@ -27,12 +27,8 @@ ASSET_NAME = "raw_ces__industry_employment"
 STAGING_STEP = "stg_ces"
 OFFICIAL_PAGE_URL = "https://www.bls.gov/ces/"  # the page a source line links to
 HOLDS = "data"  # numbers, not documents: the "Not in this build" note words its absence so
-LICENSE = "Public domain (U.S. Government work, BLS)"
-CITATION = (
-    "U.S. Bureau of Labor Statistics, Current Employment Statistics (CES), https://www.bls.gov/ces/. "
-    "BLS.gov cannot vouch for the data or analyses derived from these data after the data have been "
-    "retrieved from BLS.gov."
-)
+LICENSE = BLS_LICENSE
+CITATION = bls_citation("Current Employment Statistics (CES)", OFFICIAL_PAGE_URL)
 # BLS revises CES estimates for months after first publication (and at each annual benchmark): keep each vintage.
 # API answers are kept as vintages, so revised values stay under both snapshots; lookup files are replaced.
 KEEPS_VINTAGES = "api:"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta, SnapshotStore
-from pipeline.sources.base import FetchContext, FetchResult, keep_valid, retrieval_time
+from pipeline.sources.base import BLS_LICENSE, FetchContext, FetchResult, bls_citation, keep_valid, retrieval_time
 from pipeline.sources.cpi.files import (
     DATA_FILE,
     LOOKUP_COLUMNS,
@@ -51,12 +51,8 @@ ASSET_NAME = "raw_cpi__consumer_price_index"
 STAGING_STEP = "stg_cpi"
 OFFICIAL_PAGE_URL = "https://www.bls.gov/cpi/"  # the page a source line links to
 HOLDS = "data"  # numbers, not documents: the "Not in this build" note words its absence so
-LICENSE = "Public domain (U.S. Government work, BLS)"
-CITATION = (
-    "U.S. Bureau of Labor Statistics, Consumer Price Index for All Urban Consumers (CPI-U), https://www.bls.gov/cpi/. "
-    "BLS.gov cannot vouch for the data or analyses derived from these data after the data have been "
-    "retrieved from BLS.gov."
-)
+LICENSE = BLS_LICENSE
+CITATION = bls_citation("Consumer Price Index for All Urban Consumers (CPI-U)", OFFICIAL_PAGE_URL)
 # Each changed data file is pinned beside the one before (both origins' data parts start with the file's name), so
 # a revised month stays under both snapshots; the lookups are replaced.
 KEEPS_VINTAGES = DATA_FILE

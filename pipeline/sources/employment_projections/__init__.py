@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline.settings import setting
 from pipeline.snapshot_store import SnapshotMeta
-from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.base import BLS_LICENSE, FetchContext, FetchResult, bls_citation
 from pipeline.sources.employment_projections.load import load_staging  # noqa: F401  (its loader)
 from pipeline.sources.employment_projections.tables import TABLES  # noqa: F401  (its staging tables)
 from pipeline.sources.errors import FetchError, SourceFileError
@@ -26,12 +26,8 @@ ASSET_NAME = "raw_ep__occupation_matrix"
 STAGING_STEP = "stg_ep"
 OFFICIAL_PAGE_URL = "https://www.bls.gov/emp/tables/occupational-projections-and-characteristics.htm"
 HOLDS = "data"  # numbers, not documents: the "Not in this build" note words its absence so
-LICENSE = "Public domain (U.S. Government work, BLS)"
-CITATION = (
-    "U.S. Bureau of Labor Statistics, Employment Projections program, National Employment Matrix, "
-    "https://www.bls.gov/emp/. BLS.gov cannot vouch for the data or analyses derived from these data "
-    "after the data have been retrieved from BLS.gov."
-)
+LICENSE = BLS_LICENSE
+CITATION = bls_citation("Employment Projections program, National Employment Matrix", "https://www.bls.gov/emp/")
 PROJECTIONS_SHEET = "Table 1.2"
 SOC_PATTERN = re.compile(r"^\d{2}-\d{4}$")
 

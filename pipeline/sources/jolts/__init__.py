@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.snapshot_store import SnapshotMeta
 from pipeline.sources import bls_api
-from pipeline.sources.base import FetchContext, FetchResult
+from pipeline.sources.base import BLS_LICENSE, FetchContext, FetchResult, bls_citation
 from pipeline.sources.jolts.load import load_staging  # noqa: F401  (its loader)
 from pipeline.sources.jolts.series import DATA_ELEMENTS, INDUSTRIES, RATE_LEVELS, describe_series, series_id, series_ids  # noqa: F401
 from pipeline.sources.jolts.tables import TABLES  # noqa: F401  (its staging tables)
@@ -23,12 +23,8 @@ ASSET_NAME = "raw_jolts__openings_and_churn"
 STAGING_STEP = "stg_jolts"
 OFFICIAL_PAGE_URL = "https://www.bls.gov/jlt/"  # the page a source line links to
 HOLDS = "data"  # numbers, not documents: the "Not in this build" note words its absence so
-LICENSE = "Public domain (U.S. Government work, BLS)"
-CITATION = (
-    "U.S. Bureau of Labor Statistics, Job Openings and Labor Turnover Survey (JOLTS), https://www.bls.gov/jlt/. "
-    "BLS.gov cannot vouch for the data or analyses derived from these data after the data have been "
-    "retrieved from BLS.gov."
-)
+LICENSE = BLS_LICENSE
+CITATION = bls_citation("Job Openings and Labor Turnover Survey (JOLTS)", OFFICIAL_PAGE_URL)
 # JOLTS revises recent months and re-benchmarks yearly: keep each vintage.
 # API answers are kept as vintages, so revised values stay under both snapshots; lookup files are replaced.
 KEEPS_VINTAGES = "api:"
